@@ -1,0 +1,10 @@
+# Runtime shared by every config: mmdet's defaults, our modules registered, iteration-based logging.
+_base_ = 'mmdet::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['mmpanoptic_cabb'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000,
+                    max_keep_ckpts=2))
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)

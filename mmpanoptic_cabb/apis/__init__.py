@@ -1,0 +1,4 @@
+"""High-level inference API."""
+from .inference import inference_panoptic, init_panoptic_model
+
+__all__ = ['init_panoptic_model', 'inference_panoptic']
