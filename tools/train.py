@@ -14,7 +14,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmpanoptic_cabb.utils import setup_runtime_cfg
+from mmpanoptic_cabb.utils import init_cpu_distributed, setup_runtime_cfg
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,6 +78,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = build_cfg(args)
+    init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -24,8 +24,13 @@ UNSAFE_ENV = 'MMPC_UNSAFE_CHECKPOINTS'
 
 
 def _mmengine_safe_globals() -> List[Any]:
-    """Types found in checkpoints written by mmengine's Runner (besides tensors)."""
-    safe: List[Any] = [HistoryBuffer, np.ndarray, np.dtype]
+    """Types found in checkpoints written by mmengine's Runner (besides tensors).
+
+    ``getattr`` is needed because ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, name)``. Allowing it is safe under the weights-only unpickler: it can
+    fetch attributes, but a fetched callable can only be *called* if it is itself allow-listed.
+    """
+    safe: List[Any] = [HistoryBuffer, np.ndarray, np.dtype, getattr]
     multiarray = getattr(np, '_core', None)
     multiarray = getattr(multiarray, 'multiarray', None) or np.core.multiarray
     safe += [multiarray._reconstruct, multiarray.scalar]
