@@ -61,6 +61,9 @@ fi
 
 log "installing OpenMMLab runtime requirements and this package"
 "${PIP[@]}" install -q -r "$REPO/requirements/runtime.txt" -r "$REPO/requirements/tests.txt"
+# panopticapi (the PQ reference the tests compare against) is published as panopticapi-lite; its
+# metadata pins numpy<2, which its code does not need, so it is installed without dependencies.
+"${PIP[@]}" install -q --no-deps "panopticapi-lite==0.2.0"
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e "$REPO"
 
 "$PY" -c "import mmcv.ops, mmdet, mmseg, mmpanoptic_cabb; print('mmcv', mmcv.__version__, 'mmdet', mmdet.__version__, 'mmseg', mmseg.__version__)"

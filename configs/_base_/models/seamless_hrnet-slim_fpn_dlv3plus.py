@@ -1,0 +1,63 @@
+# The paper's network slimmed for CPU: same blocks as seamless_hrnetv2-w48_fpn_dlv3plus.py
+# (HRNet body, FPN + Mask R-CNN instance section, DeepLabV3+ on the body, Seamless fusion, ABN),
+# with a small HRNet (one module and one block per stage, branch widths 8/16/32/64), a 32-channel
+# FPN and narrow heads, 128 sampled RoIs and RoIAlign with sampling_ratio=2. Trained from scratch.
+# Classes of the embedded synthetic dataset (3 thing, 4 stuff). SyncABN runs as plain ABN on CPU.
+_base_ = './seamless_hrnetv2-w48_fpn_dlv3plus.py'
+
+num_things_classes = 3
+num_stuff_classes = 4
+
+hrnet_widths = (8, 16, 32, 64)
+width = 32   # channels of the FPN and of the instance heads
+
+model = dict(
+    backbone=dict(
+        extra=dict(
+            stage1=dict(block='BASIC', num_blocks=(1, ), num_channels=(32, )),
+            stage2=dict(num_blocks=(1, 1), num_channels=hrnet_widths[:2]),
+            stage3=dict(
+                num_modules=1,
+                num_blocks=(1, 1, 1),
+                num_channels=hrnet_widths[:3]),
+            stage4=dict(
+                num_modules=1,
+                num_blocks=(1, 1, 1, 1),
+                num_channels=hrnet_widths)),
+        init_cfg=None),
+    neck=dict(in_channels=list(hrnet_widths), out_channels=width),
+    rpn_head=dict(in_channels=width, feat_channels=width),
+    roi_head=dict(
+        bbox_roi_extractor=dict(
+            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2),
+            out_channels=width),
+        bbox_head=dict(
+            in_channels=width,
+            fc_out_channels=128,
+            num_classes=num_things_classes),
+        mask_roi_extractor=dict(
+            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2),
+            out_channels=width),
+        mask_head=dict(
+            num_convs=2,
+            in_channels=width,
+            conv_out_channels=width,
+            num_classes=num_things_classes)),
+    semantic_head=dict(
+        num_things_classes=num_things_classes,
+        num_stuff_classes=num_stuff_classes,
+        decode_head=dict(
+            in_channels=hrnet_widths[3],
+            channels=32,
+            c1_in_channels=hrnet_widths[0],
+            c1_channels=16)),
+    panoptic_fusion_head=dict(
+        num_things_classes=num_things_classes,
+        num_stuff_classes=num_stuff_classes),
+    train_cfg=dict(
+        rpn=dict(sampler=dict(num=128)),
+        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
+        rcnn=dict(sampler=dict(num=128))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=1000, max_per_img=300),
+        panoptic=dict(stuff_area_limit=1024)))

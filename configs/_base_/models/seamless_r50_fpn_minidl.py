@@ -1,0 +1,67 @@
+# The Seamless Scene Segmentation baseline (Porzi et al., CVPR 2019), as compared in Sec. 4.3:
+#   body      ResNet-50 (ImageNet weights)
+#   instance  FPN -> RPN -> RoI box head + mask head (Mask R-CNN)
+#   semantic  "Mini-DL" head on the FPN levels (strides 4..32)
+#   fusion    Seamless-style panoptic fusion
+# with synchronized ABN after the body. Built on mmdet's Mask R-CNN base (ResNet-50 + FPN).
+#
+# Class counts: mmengine resolves these variables inside this file, so a config that changes
+# them must also set the fields that use them (see seamless_hrnetv2-w48_fpn_dlv3plus.py).
+_base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
+
+num_things_classes = 37   # Mapillary Vistas v1.2: 37 thing, 28 stuff classes
+num_stuff_classes = 28
+
+# See seamless_hrnetv2-w48_fpn_dlv3plus.py: SyncABN equals ABN on CPU / in one process.
+norm_type = 'SyncABN'
+abn_cfg = dict(type=norm_type, requires_grad=True)
+# mmdet's ResNet applies its own ReLUs (after norms and residual sums): no activation in its ABNs.
+body_norm_cfg = dict(type=norm_type, activation='identity', requires_grad=True)
+
+fpn_channels = 256
+
+model = dict(
+    type='SeamlessPanopticSegmentor',
+    semantic_head_in='neck',
+    data_preprocessor=dict(
+        type='DetDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_size_divisor=32,
+        pad_mask=True,
+        mask_pad_value=0,
+        pad_seg=True,
+        seg_pad_value=255),
+    backbone=dict(norm_cfg=body_norm_cfg, norm_eval=False),
+    neck=dict(
+        out_channels=fpn_channels,
+        add_extra_convs='on_input',
+        norm_cfg=abn_cfg,
+        act_cfg=None),
+    roi_head=dict(
+        bbox_head=dict(num_classes=num_things_classes),
+        mask_head=dict(num_classes=num_things_classes, norm_cfg=abn_cfg)),
+    semantic_head=dict(
+        type='MiniDLSemanticHead',
+        num_things_classes=num_things_classes,
+        num_stuff_classes=num_stuff_classes,
+        in_channels=fpn_channels,
+        channels=128,
+        start_level=0,
+        num_levels=4,
+        dilation=6,
+        pooling_size=(64, 64),
+        norm_cfg=abn_cfg,
+        seg_rescale_factor=1.0,
+        loss_seg=dict(
+            type='CrossEntropyLoss',
+            ignore_index=255,
+            avg_non_ignore=True,
+            loss_weight=1.0)),
+    panoptic_fusion_head=dict(
+        type='SeamlessFusionHead',
+        num_things_classes=num_things_classes,
+        num_stuff_classes=num_stuff_classes),
+    test_cfg=dict(
+        panoptic=dict(score_thr=0.5, mask_overlap=0.5, stuff_area_limit=4096)))

@@ -1,0 +1,131 @@
+"""IDD (Indian Driving Dataset, level-3 ids) to COCO panoptic.
+
+Source layout::
+
+    {root}/leftImg8bit/{split}/{seq}/{frame}_leftImg8bit.png   (or .jpg)
+    {root}/gtFine/{split}/{seq}/{frame}_gtFine_instancelevel3Ids.png
+
+The source is the level-3 instance id image, as in the IDD toolkit's panoptic
+converter (``public-code/preperation/cityscape_panoptic_gt.py``, run by
+``createLabels.py``). The toolkit makes these images from
+``*_gtFine_polygons.json`` with::
+
+    python preperation/createLabels.py --datadir $IDD --id-type level3Id \
+        --instance True
+
+Pixel values: ``v >= 1000`` is instance ``v % 1000`` of level-3 id
+``v // 1000`` (a thing); ``v < 1000`` is level-3 id ``v`` as a whole (a crowd
+region for thing ids), 255 is void. Level-3 id 0 is ``road``, so the segment
+id is ``v + 1`` (0 stays void in the PNG). Unlike the toolkit, images keep
+their full resolution (the toolkit resizes to 1280x720) and segment ids are
+deterministic; categories and ``iscrowd`` follow the toolkit.
+
+Output (see :mod:`.panoptic_io`)::
+
+    images/{split}/{seq}_{frame}_leftImg8bit.png
+    annotations/panoptic_{split}/{seq}_{frame}_gtFine_panoptic.png
+"""
+import os.path as osp
+from typing import Optional, Tuple
+
+from .categories import (IDD_LEVEL3_CATEGORIES, IDD_VOID_LEVEL3_ID,
+                         coco_categories)
+from .errors import BadIdError, InvalidAnnotationError
+from .panoptic_io import (PanopticSplitWriter, collect_files, image_size,
+                          pair_files, panoptic_from_source_ids, read_label_png,
+                          require_dir)
+
+IMAGE_SUFFIX = '_leftImg8bit.png'
+IMAGE_SUFFIXES_ALT = ('_leftImg8bit.jpg', '_leftImg8bit.jpeg')
+INSTANCE_SUFFIX = '_gtFine_instancelevel3Ids.png'
+PANOPTIC_SUFFIX = '_gtFine_panoptic.png'
+
+_LEVEL3_ISTHING = {c[0]: bool(c[2]) for c in IDD_LEVEL3_CATEGORIES}
+
+
+def classify_idd_id(value: int) -> Optional[Tuple[int, int, int]]:
+    """Segment of one ``*_gtFine_instancelevel3Ids.png`` value.
+
+    Args:
+        value (int): Pixel value.
+
+    Returns:
+        tuple | None: ``(segment id, category id, iscrowd)``, or None for void
+        (255).
+
+    Raises:
+        BadIdError: The value is neither a level-3 id (0..25, 255) nor an
+            instance id of a thing level-3 id.
+    """
+    if value == IDD_VOID_LEVEL3_ID:
+        return None
+    if value >= 1000:
+        level3 = value // 1000
+        if not _LEVEL3_ISTHING.get(level3, False):
+            raise BadIdError(f'instance id {value}: level-3 id {level3} '
+                             'is not a thing class')
+        return value + 1, level3, 0
+    if value not in _LEVEL3_ISTHING:
+        raise BadIdError(f'id {value} is not an IDD level-3 id (0..25, '
+                         f'{IDD_VOID_LEVEL3_ID} void)')
+    return value + 1, value, int(_LEVEL3_ISTHING[value])
+
+
+def convert_idd_split(root: str,
+                      out_dir: str,
+                      split: str = 'train',
+                      image_mode: str = 'symlink') -> str:
+    """Convert one IDD split to COCO panoptic under ``out_dir``.
+
+    Args:
+        root (str): IDD root (holding ``leftImg8bit/`` and ``gtFine/``).
+        out_dir (str): Output root.
+        split (str): ``train`` or ``val``.
+        image_mode (str): ``'symlink'`` or ``'copy'`` the images.
+
+    Returns:
+        str: Path of the written JSON.
+
+    Raises:
+        DatasetConversionError: Missing folders, unpaired files, bad ids or
+            sizes; nothing under ``out_dir`` is changed then.
+    """
+    img_dir = require_dir(
+        osp.join(root, 'leftImg8bit', split), f'IDD {split} image')
+    ann_dir = require_dir(
+        osp.join(root, 'gtFine', split), f'IDD {split} annotation')
+    pairs = pair_files(
+        collect_files(img_dir, IMAGE_SUFFIX, suffixes=IMAGE_SUFFIXES_ALT),
+        collect_files(ann_dir, INSTANCE_SUFFIX), f'IDD {split}')
+    images, annotations = [], []
+    with PanopticSplitWriter(out_dir, split, image_mode) as writer:
+        for img_id, (key, img_path, ann_path) in enumerate(pairs, start=1):
+            src = read_label_png(ann_path)
+            height, width = image_size(img_path)
+            if src.shape != (height, width):
+                raise InvalidAnnotationError(
+                    f'{ann_path}: size {src.shape[0]}x{src.shape[1]} differs '
+                    f'from its image {img_path} ({height}x{width})')
+            ids, segments_info = panoptic_from_source_ids(
+                src, classify_idd_id, ann_path)
+            # frame numbers repeat across sequences: prefix the sequence
+            flat = key.replace('/', '_')
+            img_ext = osp.splitext(img_path)[1]
+            img_name = flat + IMAGE_SUFFIX[:-len('.png')] + img_ext
+            png_name = flat + PANOPTIC_SUFFIX
+            writer.add_image(img_path, img_name)
+            writer.write_png(png_name, ids)
+            images.append(
+                dict(
+                    id=img_id, file_name=img_name, height=height, width=width))
+            annotations.append(
+                dict(
+                    image_id=img_id,
+                    file_name=png_name,
+                    segments_info=segments_info))
+        return writer.commit(
+            dict(
+                info=dict(description=f'IDD panoptic (level 3) {split}'),
+                images=images,
+                annotations=annotations,
+                categories=coco_categories(IDD_LEVEL3_CATEGORIES)))

@@ -1,0 +1,145 @@
+"""Dataset wrapper implementing the draws of class-uniform sampling (CUS)."""
+import copy
+from typing import Any, Iterable, Optional, Tuple, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.dist import sync_random_seed
+
+from mmdet.registry import DATASETS
+from .class_index import ClassIndex
+
+
+@DATASETS.register_module()
+class ClassUniformDataset:
+    """Class-uniform sampling (CUS, steps 1-2 of Sec. 2.1) as a wrapper.
+
+    Index ``i`` of this dataset is a *draw id*, not an image: ``self[i]``
+    seeds a generator with ``(seed, i)`` and draws
+
+    1. a semantic class uniformly among the classes present in the wrapped
+       training set,
+    2. an image uniformly among those containing it,
+    3. for a thing class, an instance of that class in the image uniformly
+       (the instance ISUS rescales and the crop shows),
+
+    then runs the wrapped dataset's pipeline on that image's data info with
+    two extra keys:
+
+    - ``sampled_class`` (int): the drawn class (contiguous label).
+    - ``sampled_instance`` (int): row of the drawn instance in the instance
+      arrays (``gt_bboxes``, ``gt_inst_map`` ids minus one), or -1 for a
+      stuff class (or a thing class present only as crowd).
+
+    The draws depend on ``(seed, i)`` only, so they are reproducible and do
+    not depend on the number of workers. Any non-negative integer is a valid
+    index: pair the wrapper with :class:`ClassUniformSampler`, which yields
+    fresh draw ids every epoch (mmengine's ``DefaultSampler`` or
+    ``InfiniteSampler`` would replay the same ``len(self)`` draws each
+    epoch). The class -> image -> instance index is built once from the
+    ``segments_info`` of the data list (no image is read).
+
+    If the pipeline returns None for a draw, a new draw is made (up to
+    ``max_refetch`` times), as mmengine's ``BaseDataset`` refetches.
+
+    Args:
+        dataset (BaseDataset | dict): The wrapped panoptic dataset (or its
+            config). Its data infos need ``segments_info``.
+        num_samples (int, optional): Draws per epoch, i.e. ``len(self)``.
+            Defaults to the number of images of the wrapped dataset.
+        seed (int, optional): Seed of the draws; identical on all ranks.
+            Defaults to a seed synchronised across ranks.
+        ignore_classes (Iterable[int]): Contiguous labels never drawn.
+        max_refetch (int): Redraws allowed when the pipeline returns None.
+        lazy_init (bool): Build the index on first use. Defaults to False.
+    """
+
+    def __init__(self,
+                 dataset: Union[BaseDataset, dict],
+                 num_samples: Optional[int] = None,
+                 seed: Optional[int] = None,
+                 ignore_classes: Iterable[int] = (),
+                 max_refetch: int = 100,
+                 lazy_init: bool = False) -> None:
+        if isinstance(dataset, dict):
+            self.dataset = DATASETS.build(dataset)
+        elif isinstance(dataset, BaseDataset):
+            self.dataset = dataset
+        else:
+            raise TypeError('dataset must be a BaseDataset or its config, '
+                            f'got {type(dataset)}')
+        self._num_samples = num_samples
+        self.seed = sync_random_seed() if seed is None else int(seed)
+        self.ignore_classes = tuple(int(c) for c in ignore_classes)
+        self.max_refetch = max_refetch
+        self._metainfo = self.dataset.metainfo
+        self.class_index: Optional[ClassIndex] = None
+        self._fully_initialized = False
+        if not lazy_init:
+            self.full_init()
+
+    @property
+    def metainfo(self) -> dict:
+        """Meta information of the wrapped dataset."""
+        return copy.deepcopy(self._metainfo)
+
+    @property
+    def pipeline(self):
+        """Pipeline of the wrapped dataset."""
+        return self.dataset.pipeline
+
+    def full_init(self) -> None:
+        """Load the wrapped dataset and build the class index once."""
+        if self._fully_initialized:
+            return
+        self.dataset.full_init()
+        self.class_index = ClassIndex.from_segments(
+            (self.dataset.get_data_info(i).get('segments_info', [])
+             for i in range(len(self.dataset))),
+            ignore_classes=self.ignore_classes)
+        self._fully_initialized = True
+
+    def draw(self, idx: int, attempt: int = 0) -> Tuple[int, int, int]:
+        """The draw behind index ``idx``.
+
+        Args:
+            idx (int): Draw id (any non-negative integer).
+            attempt (int): Redraw counter (0 for the first draw).
+
+        Returns:
+            tuple[int, int, int]: ``(img_idx, sampled_class,
+            sampled_instance)``.
+        """
+        self.full_init()
+        if idx < 0:
+            raise IndexError(f'draw ids are non-negative, got {idx}')
+        rng = np.random.default_rng((self.seed, int(idx), int(attempt)))
+        return self.class_index.draw(rng)
+
+    def get_data_info(self, idx: int, attempt: int = 0) -> dict:
+        """Data info of the image drawn for ``idx``, with the draw keys."""
+        img_idx, label, row = self.draw(idx, attempt)
+        data_info = self.dataset.get_data_info(img_idx)
+        data_info['sampled_class'] = label
+        data_info['sampled_instance'] = row
+        return data_info
+
+    def __getitem__(self, idx: int) -> Any:
+        for attempt in range(self.max_refetch + 1):
+            data = self.dataset.pipeline(self.get_data_info(idx, attempt))
+            if data is not None:
+                return data
+        raise RuntimeError(f'no valid sample after {self.max_refetch} '
+                           f'redraws of draw id {idx}')
+
+    def __len__(self) -> int:
+        if self._num_samples is not None:
+            return int(self._num_samples)
+        self.full_init()
+        return len(self.dataset)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(dataset='
+                f'{self.dataset.__class__.__name__}, '
+                f'num_samples={self._num_samples}, seed={self.seed}, '
+                f'ignore_classes={self.ignore_classes})')

@@ -1,0 +1,19 @@
+"""Panoptic training transforms (registered in mmdet's ``TRANSFORMS``).
+
+Pure maths lives in :mod:`.isus_scale`, :mod:`.truncation`,
+:mod:`.crop_window` and :mod:`.inst_map_ops`; the other modules are thin
+registered wrappers around mmdet/mmcv transforms.
+"""
+from .crop import TruncationAwareRandomCrop
+from .flip import PanopticRandomFlip
+from .formatting import PackPanopticInputs
+from .inst_map_to_masks import InstMapToMasks
+from .isus import ISUSResize
+from .loading import LoadPanopticAnnotationsLean
+from .resize import PanopticRandomResize, PanopticResize
+
+__all__ = [
+    'TruncationAwareRandomCrop', 'PanopticRandomFlip', 'PackPanopticInputs',
+    'InstMapToMasks', 'ISUSResize', 'LoadPanopticAnnotationsLean',
+    'PanopticRandomResize', 'PanopticResize'
+]

@@ -1,0 +1,74 @@
+"""Packing that carries the truncation flags into ``gt_instances``."""
+from typing import Sequence
+
+from mmdet.datasets.transforms import PackDetInputs
+from mmdet.registry import TRANSFORMS
+from .truncation import empty_truncation
+
+#: mmdet's default meta keys plus those of class-uniform sampling and ISUS.
+META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+             'flip', 'flip_direction', 'sampled_class', 'sampled_instance',
+             'isus_sigma', 'isus_level')
+
+
+@TRANSFORMS.register_module()
+class PackPanopticInputs(PackDetInputs):
+    """mmdet's ``PackDetInputs`` that also packs ``gt_bboxes_truncated``.
+
+    ``gt_bboxes_truncated`` becomes ``data_sample.gt_instances.truncated``
+    (bool tensor (N, 4): left, top, right, bottom), split by
+    ``gt_ignore_flags`` like every other instance field (ignored instances
+    get ``ignored_instances.truncated``). Without a crop in the pipeline the
+    key is absent and all-False flags are packed, so heads can always read
+    them.
+
+    Required Keys:
+
+    - img
+    - gt_bboxes (optional)
+    - gt_bboxes_labels (optional)
+    - gt_masks (optional)
+    - gt_ignore_flags (optional)
+    - gt_seg_map (optional)
+    - gt_bboxes_truncated (optional)
+
+    Added Keys:
+
+    - inputs
+    - data_samples
+
+    Args:
+        meta_keys (Sequence[str]): Keys copied to the data sample's metainfo
+            when present. Defaults to mmdet's plus the sampling keys
+            ``sampled_class``, ``sampled_instance``, ``isus_sigma`` and
+            ``isus_level``.
+    """
+    mapping_table = {
+        **PackDetInputs.mapping_table,
+        'gt_bboxes_truncated': 'truncated',
+    }
+
+    def __init__(self, meta_keys: Sequence[str] = META_KEYS) -> None:
+        super().__init__(meta_keys=meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        """Pack the results, filling missing truncation flags.
+
+        Args:
+            results (dict): Result dict from the pipeline.
+
+        Returns:
+            dict: ``inputs`` and ``data_samples``.
+        """
+        boxes = results.get('gt_bboxes', None)
+        if boxes is not None:
+            flags = results.get('gt_bboxes_truncated', None)
+            if flags is None:
+                results['gt_bboxes_truncated'] = empty_truncation(len(boxes))
+            elif len(flags) != len(boxes):
+                raise ValueError(
+                    f'{len(flags)} truncation flags for {len(boxes)} boxes: '
+                    'a transform dropped instances without dropping their '
+                    '`gt_bboxes_truncated` rows (e.g. FilterAnnotations '
+                    'after TruncationAwareRandomCrop)')
+        return super().transform(results)

@@ -1,0 +1,207 @@
+"""Scale augmentation of CUS / ISUS (steps 2-3 of Sec. 2.1)."""
+from typing import Optional, Tuple
+
+import numpy as np
+from mmcv.transforms.utils import cache_randomness
+
+from mmdet.registry import TRANSFORMS
+from mmdet.structures.bbox import autocast_box_type
+from .isus_scale import (CENTER_POSITION, UNIFORM_POSITION_MARGIN, box_scale,
+                         isus_scale_factor)
+from .resize import PanopticResize
+
+
+@TRANSFORMS.register_module()
+class ISUSResize(PanopticResize):
+    """Rescale to ``s0``, then scale by ``sigma`` (CUS or ISUS).
+
+    1. ``s0`` rescale: the factor ``short_side / min(h, w)`` (1 when
+       ``short_side`` is None).
+    2. ``sigma``:
+
+       - ISUS (``isus=True``) with a thing instance sampled
+         (``sampled_instance >= 0``): draw a pyramid level ``l`` uniformly in
+         ``[0, num_levels)`` and take ``sigma`` so that the instance's box,
+         rescaled by step 1 and then by ``sigma``, is assigned to ``l`` by the
+         model's level rule ``floor(log2(sqrt(wh) / finest_scale + 1e-6))``
+         (see :mod:`.isus_scale`; the box lands in the middle of the level's
+         log-scale range, or uniformly within it), clamped to
+         ``thing_range`` (``r_th``). If only ``sampled_class`` is given, the
+         instance is drawn here among that class's non-ignored instances.
+       - Otherwise (stuff class, no instance, no sampling, or
+         ``isus=False``, i.e. plain CUS): ``sigma ~ U(stuff_range)``
+         (``r_st``).
+
+    The image is resized by ``factor = s0 factor * sigma`` (aspect kept,
+    sizes rounded) with everything :class:`PanopticResize` resizes.
+    ``finest_scale`` and ``num_levels`` must be those of the model's RoI
+    extractor (pass them from the model config).
+
+    Required Keys:
+
+    - img
+    - gt_bboxes (BaseBoxes[torch.float32]) (optional)
+    - gt_bboxes_labels (np.int64) (optional)
+    - gt_ignore_flags (bool) (optional)
+    - gt_masks (BitmapMasks | PolygonMasks) (optional)
+    - gt_seg_map (np.uint8) (optional)
+    - gt_inst_map (np.int32) (optional)
+    - sampled_class (int) (optional)
+    - sampled_instance (int) (optional)
+
+    Modified Keys:
+
+    - img
+    - img_shape
+    - gt_bboxes
+    - gt_masks
+    - gt_seg_map
+    - gt_inst_map
+    - sampled_instance (set when drawn here)
+
+    Added Keys:
+
+    - scale
+    - scale_factor
+    - keep_ratio
+    - homography_matrix
+    - isus_sigma (float): the ``sigma`` used.
+    - isus_level (int): the targeted level, -1 when ``sigma ~ U(r_st)``.
+
+    Args:
+        short_side (int, optional): ``s0``. Defaults to None (no rescale).
+        stuff_range (tuple[float, float]): ``r_st``. Defaults to
+            (0.8, 1.25).
+        thing_range (tuple[float, float]): ``r_th``. Defaults to (0.25, 4).
+        isus (bool): Instance-aware scaling; False gives plain CUS.
+            Defaults to True.
+        finest_scale (float): Level rule's finest scale. Defaults to 56.
+        num_levels (int): Levels of the level rule. Defaults to 4.
+        level_position (str): 'center' (middle of the level's log range) or
+            'uniform' (uniform in it, 5% margins). Defaults to 'center'.
+        clip_object_border (bool): See mmdet's ``Resize``.
+        backend (str): See mmdet's ``Resize``.
+        interpolation (str): See mmdet's ``Resize``.
+    """
+
+    def __init__(self,
+                 short_side: Optional[int] = None,
+                 stuff_range: Tuple[float, float] = (0.8, 1.25),
+                 thing_range: Tuple[float, float] = (0.25, 4.0),
+                 isus: bool = True,
+                 finest_scale: float = 56,
+                 num_levels: int = 4,
+                 level_position: str = 'center',
+                 clip_object_border: bool = True,
+                 backend: str = 'cv2',
+                 interpolation: str = 'bilinear') -> None:
+        super().__init__(
+            scale_factor=1.0,
+            keep_ratio=False,
+            clip_object_border=clip_object_border,
+            backend=backend,
+            interpolation=interpolation)
+        for name, rng in (('stuff_range', stuff_range), ('thing_range',
+                                                         thing_range)):
+            if not 0 < rng[0] <= rng[1]:
+                raise ValueError(f'invalid {name} {rng}')
+        if level_position not in ('center', 'uniform'):
+            raise ValueError(f'invalid level_position {level_position!r}')
+        if short_side is not None and short_side <= 0:
+            raise ValueError(f'invalid short_side {short_side}')
+        self.short_side = short_side
+        self.stuff_range = tuple(float(x) for x in stuff_range)
+        self.thing_range = tuple(float(x) for x in thing_range)
+        self.isus = isus
+        self.finest_scale = finest_scale
+        self.num_levels = int(num_levels)
+        self.level_position = level_position
+
+    @cache_randomness
+    def _draw_instance(self, candidates: np.ndarray) -> int:
+        """Draw an instance row among ``candidates`` (-1 if none)."""
+        if candidates.size == 0:
+            return -1
+        return int(candidates[np.random.randint(candidates.size)])
+
+    @cache_randomness
+    def _draw_sigma(self,
+                    instance_scale: Optional[float]) -> Tuple[float, int]:
+        """Draw ``(sigma, level)``; level is -1 for the ``r_st`` branch."""
+        if instance_scale is None:
+            return float(np.random.uniform(*self.stuff_range)), -1
+        level = int(np.random.randint(self.num_levels))
+        if self.level_position == 'center':
+            position = CENTER_POSITION
+        else:
+            position = float(
+                np.random.uniform(UNIFORM_POSITION_MARGIN,
+                                  1 - UNIFORM_POSITION_MARGIN))
+        sigma = isus_scale_factor(instance_scale, level, self.finest_scale,
+                                  self.num_levels, self.thing_range, position)
+        return sigma, level
+
+    def _instance_row(self, results: dict) -> int:
+        """Row of the ISUS instance in the results (-1 for none)."""
+        boxes = results.get('gt_bboxes', None)
+        if boxes is None or len(boxes) == 0:
+            return -1
+        if 'sampled_instance' in results:
+            row = int(results['sampled_instance'])
+            return row if row < len(boxes) else -1
+        label = int(results.get('sampled_class', -1))
+        labels = results.get('gt_bboxes_labels', None)
+        if label < 0 or labels is None:
+            return -1
+        valid = labels == label
+        if results.get('gt_ignore_flags', None) is not None:
+            valid &= ~results['gt_ignore_flags'].astype(bool)
+        row = self._draw_instance(np.flatnonzero(valid))
+        results['sampled_instance'] = row
+        return row
+
+    @autocast_box_type()
+    def transform(self, results: dict) -> dict:
+        """Resize by the ``s0`` factor times the drawn ``sigma``.
+
+        Args:
+            results (dict): Result dict with the keys listed above.
+
+        Returns:
+            dict: The resized results with ``isus_sigma``/``isus_level``.
+        """
+        h, w = results['img'].shape[:2]
+        base = 1.0 if self.short_side is None else self.short_side / min(h, w)
+        instance_scale = None
+        if self.isus:
+            row = self._instance_row(results)
+            if row >= 0:
+                scale = float(box_scale(results['gt_bboxes'].numpy()[row])[0])
+                if scale > 0:
+                    instance_scale = scale * base
+        sigma, level = self._draw_sigma(instance_scale)
+        factor = base * sigma
+        results['scale'] = (max(1, int(w * factor + 0.5)),
+                            max(1, int(h * factor + 0.5)))
+        self._resize_img(results)
+        self._resize_bboxes(results)
+        self._resize_masks(results)
+        self._resize_seg(results)
+        self._record_homography_matrix(results)
+        results['isus_sigma'] = sigma
+        results['isus_level'] = level
+        return results
+
+    def __repr__(self) -> str:
+        repr_str = self.__class__.__name__
+        repr_str += f'(short_side={self.short_side}, '
+        repr_str += f'stuff_range={self.stuff_range}, '
+        repr_str += f'thing_range={self.thing_range}, '
+        repr_str += f'isus={self.isus}, '
+        repr_str += f'finest_scale={self.finest_scale}, '
+        repr_str += f'num_levels={self.num_levels}, '
+        repr_str += f"level_position='{self.level_position}', "
+        repr_str += f'clip_object_border={self.clip_object_border}, '
+        repr_str += f"backend='{self.backend}', "
+        repr_str += f"interpolation='{self.interpolation}')"
+        return repr_str

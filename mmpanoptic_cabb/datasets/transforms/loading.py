@@ -1,0 +1,156 @@
+"""Memory-lean loading of COCO-style panoptic annotations."""
+from typing import Optional
+
+import cv2
+import mmcv
+import numpy as np
+from mmengine.fileio import get
+
+from mmdet.datasets.transforms import LoadAnnotations
+from mmdet.registry import TRANSFORMS
+from ..samplers.class_index import is_instance_segment
+from .inst_map_ops import (VOID_LABEL, bgr_to_panoptic_id,
+                           panoptic_to_semantic_and_instances)
+
+
+@TRANSFORMS.register_module()
+class LoadPanopticAnnotationsLean(LoadAnnotations):
+    """Load panoptic annotations without full-resolution instance masks.
+
+    Gives the same boxes, labels, ignore flags and semantic map as mmdet's
+    ``LoadPanopticAnnotations``, but instead of ``N`` full-resolution masks
+    it keeps one instance id map ``gt_inst_map`` (int32, ``k + 1`` at the
+    pixels of instance ``k``). Resize, flip and crop it with the image (see
+    :class:`PanopticResize`, :class:`PanopticRandomFlip`,
+    :class:`TruncationAwareRandomCrop`) and build the masks afterwards with
+    :class:`InstMapToMasks`, which then match mmdet's masks after the same
+    transforms exactly.
+
+    The panoptic PNG is decoded once and turned into both maps with lookup
+    tables indexed by segment id, instead of one full-image comparison per
+    segment.
+
+    Semantic map convention (as mmdet's): the pixels of segment ``s`` get
+    ``s['category']`` (things and stuff alike, crowd included), every other
+    pixel gets 255 (void). Its dtype is uint8 when all labels fit (mmdet
+    keeps the int32 of ``rgb2id``; the values are the same).
+
+    Instance rows: row ``k`` of ``gt_bboxes`` (read from ``instances`` as in
+    mmdet) is the ``k``-th segment of ``segments_info`` that is a thing and
+    not crowd; the counts must agree.
+
+    Required Keys:
+
+    - height
+    - width
+    - instances
+      - bbox
+      - bbox_label
+      - ignore_flag
+    - segments_info
+      - id
+      - category
+      - is_thing
+      - iscrowd (optional)
+    - seg_map_path
+
+    Added Keys:
+
+    - gt_bboxes (BaseBoxes[torch.float32])
+    - gt_bboxes_labels (np.int64)
+    - gt_ignore_flags (bool)
+    - gt_seg_map (np.uint8 | np.int32)
+    - gt_inst_map (np.int32)
+
+    Args:
+        with_bbox (bool): Load boxes and ignore flags. Defaults to True.
+        with_label (bool): Load box labels. Defaults to True.
+        with_seg (bool): Build ``gt_seg_map``. Defaults to True.
+        with_inst_map (bool): Build ``gt_inst_map``. Defaults to True.
+        box_type (str): Box type of ``gt_bboxes``. Defaults to 'hbox'.
+        imdecode_backend (str): Decoding backend; 'cv2' takes the fast
+            path, others go through ``mmcv.imfrombytes``. Defaults to 'cv2'.
+        backend_args (dict, optional): File backend arguments.
+    """
+
+    def __init__(self,
+                 with_bbox: bool = True,
+                 with_label: bool = True,
+                 with_seg: bool = True,
+                 with_inst_map: bool = True,
+                 box_type: str = 'hbox',
+                 imdecode_backend: str = 'cv2',
+                 backend_args: Optional[dict] = None) -> None:
+        super().__init__(
+            with_bbox=with_bbox,
+            with_label=with_label,
+            with_mask=False,
+            with_seg=with_seg,
+            with_keypoints=False,
+            box_type=box_type,
+            imdecode_backend=imdecode_backend,
+            backend_args=backend_args)
+        self.with_inst_map = with_inst_map
+
+    def _read_panoptic_ids(self, path: str) -> np.ndarray:
+        """Decode the panoptic PNG into an int32 segment id map."""
+        img_bytes = get(path, backend_args=self.backend_args)
+        if self.imdecode_backend == 'cv2':
+            bgr = cv2.imdecode(
+                np.frombuffer(img_bytes, dtype=np.uint8), cv2.IMREAD_COLOR)
+        else:
+            bgr = mmcv.imfrombytes(
+                img_bytes,
+                flag='color',
+                channel_order='bgr',
+                backend=self.imdecode_backend)
+        return bgr_to_panoptic_id(bgr)
+
+    def _load_maps(self, results: dict) -> None:
+        """Build ``gt_seg_map`` and ``gt_inst_map`` from the panoptic PNG."""
+        if results.get('seg_map_path', None) is None:
+            return
+        segments = results.get('segments_info', [])
+        instance_ids = [s['id'] for s in segments if is_instance_segment(s)]
+        if self.with_bbox and len(instance_ids) != len(results['gt_bboxes']):
+            raise ValueError(
+                f'{results["seg_map_path"]}: {len(instance_ids)} thing '
+                f'segments but {len(results["gt_bboxes"])} instances')
+        labels = [int(s['category']) for s in segments]
+        seg_dtype = np.uint8 if max(labels, default=0) < VOID_LABEL \
+            else np.int32
+        pan_ids = self._read_panoptic_ids(results['seg_map_path'])
+        seg_map, inst_map = panoptic_to_semantic_and_instances(
+            pan_ids, [s['id'] for s in segments], labels, instance_ids,
+            seg_dtype)
+        if self.with_seg:
+            results['gt_seg_map'] = seg_map
+        if self.with_inst_map:
+            results['gt_inst_map'] = inst_map
+
+    def transform(self, results: dict) -> dict:
+        """Load boxes, labels, the semantic map and the instance id map.
+
+        Args:
+            results (dict): Result dict with the keys listed above.
+
+        Returns:
+            dict: The updated result dict.
+        """
+        if self.with_bbox:
+            self._load_bboxes(results)
+        if self.with_label:
+            self._load_labels(results)
+        if self.with_seg or self.with_inst_map:
+            self._load_maps(results)
+        return results
+
+    def __repr__(self) -> str:
+        repr_str = self.__class__.__name__
+        repr_str += f'(with_bbox={self.with_bbox}, '
+        repr_str += f'with_label={self.with_label}, '
+        repr_str += f'with_seg={self.with_seg}, '
+        repr_str += f'with_inst_map={self.with_inst_map}, '
+        repr_str += f"imdecode_backend='{self.imdecode_backend}', "
+        repr_str += f'backend_args={self.backend_args})'
+        return repr_str

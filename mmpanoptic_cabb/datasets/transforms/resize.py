@@ -1,0 +1,89 @@
+"""Resizes that also carry the instance id map ``gt_inst_map``."""
+from mmcv.image import imrescale, imresize
+from mmcv.transforms import RandomResize
+
+from mmdet.datasets.transforms import Resize
+from mmdet.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class PanopticResize(Resize):
+    """mmdet's ``Resize`` that also resizes ``gt_inst_map`` (nearest).
+
+    Nearest-neighbour resizing of the id map equals resizing every instance
+    mask separately (the pixel mapping depends on the sizes only), so masks
+    built from the resized map match mmdet's resized masks. Truncation flags
+    (``gt_bboxes_truncated``) are unaffected by a resize and kept.
+
+    Required Keys:
+
+    - img
+    - gt_bboxes (BaseBoxes[torch.float32]) (optional)
+    - gt_masks (BitmapMasks | PolygonMasks) (optional)
+    - gt_seg_map (np.uint8) (optional)
+    - gt_inst_map (np.int32) (optional)
+
+    Modified Keys:
+
+    - img
+    - img_shape
+    - gt_bboxes
+    - gt_masks
+    - gt_seg_map
+    - gt_inst_map
+
+    Added Keys:
+
+    - scale
+    - scale_factor
+    - keep_ratio
+    - homography_matrix
+
+    Args:
+        See mmdet's ``Resize``.
+    """
+
+    def _resize_seg(self, results: dict) -> None:
+        """Resize ``gt_seg_map`` and ``gt_inst_map`` with nearest."""
+        super()._resize_seg(results)
+        inst_map = results.get('gt_inst_map', None)
+        if inst_map is None:
+            return
+        if self.keep_ratio:
+            inst_map = imrescale(
+                inst_map,
+                results['scale'],
+                interpolation='nearest',
+                backend=self.backend)
+        else:
+            inst_map = imresize(
+                inst_map,
+                results['scale'],
+                interpolation='nearest',
+                backend=self.backend)
+        results['gt_inst_map'] = inst_map
+
+
+@TRANSFORMS.register_module()
+class PanopticRandomResize(RandomResize):
+    """mmcv's ``RandomResize`` whose inner resize is :class:`PanopticResize`.
+
+    Args:
+        scale: See mmcv's ``RandomResize``.
+        ratio_range: See mmcv's ``RandomResize``.
+        resize_type (str | type): Inner resize. Defaults to
+            :class:`PanopticResize` (passed as a class so that it is found
+            whatever the default registry scope is).
+        **resize_kwargs: Arguments of the inner resize.
+    """
+
+    def __init__(self,
+                 scale,
+                 ratio_range=None,
+                 resize_type=PanopticResize,
+                 **resize_kwargs) -> None:
+        super().__init__(
+            scale=scale,
+            ratio_range=ratio_range,
+            resize_type=resize_type,
+            **resize_kwargs)

@@ -1,0 +1,174 @@
+"""Small random COCO panoptic cases (ground truth + prediction) for tests.
+
+A case covers void pixels on both sides, crowd regions (at most one per thing
+class and image, as in COCO), unmatched and mostly-void predictions, tiny
+segments, classes absent from both sides, non-contiguous category ids and
+random 24-bit segment ids.
+"""
+import json
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+
+# category ids deliberately non-contiguous; class 'absent' never appears
+CATEGORIES = [
+    dict(id=1, name='person', isthing=1),
+    dict(id=3, name='car', isthing=1),
+    dict(id=8, name='bike', isthing=1),
+    dict(id=17, name='absent_thing', isthing=1),
+    dict(id=20, name='road', isthing=0),
+    dict(id=21, name='sky', isthing=0),
+    dict(id=40, name='building', isthing=0),
+    dict(id=41, name='absent_stuff', isthing=0),
+]
+THING_CATS = [1, 3, 8]
+STUFF_CATS = [20, 21, 40]
+
+
+def _unique_ids(rng, n):
+    ids = set()
+    while len(ids) < n:
+        ids.add(int(rng.integers(1, 256**3)))
+    return list(ids)
+
+
+def _random_box(rng, h, w, max_frac=0.5):
+    bh = int(rng.integers(1, max(2, int(h * max_frac))))
+    bw = int(rng.integers(1, max(2, int(w * max_frac))))
+    y = int(rng.integers(0, h - bh + 1))
+    x = int(rng.integers(0, w - bw + 1))
+    return slice(y, y + bh), slice(x, x + bw)
+
+
+def make_gt(rng, h, w):
+    """Random ground truth: (id map, segments_info list)."""
+    ids = np.zeros((h, w), dtype=np.int64)
+    segments = []
+    stuff = rng.choice(STUFF_CATS, size=int(rng.integers(1, 4)),
+                       replace=False)
+    new_ids = iter(_unique_ids(rng, 64))
+    # stuff: horizontal bands
+    bounds = np.sort(rng.choice(np.arange(1, h), len(stuff) - 1,
+                                replace=False)) if len(stuff) > 1 else []
+    edges = [0, *bounds, h]
+    for k, cat in enumerate(stuff):
+        sid = next(new_ids)
+        ids[edges[k]:edges[k + 1]] = sid
+        segments.append(dict(id=sid, category_id=int(cat), iscrowd=0))
+    crowd_done = set()
+    for _ in range(int(rng.integers(0, 9))):
+        cat = int(rng.choice(THING_CATS))
+        crowd = cat not in crowd_done and rng.random() < 0.25
+        frac = 0.15 if rng.random() < 0.3 else 0.5  # some tiny ones
+        sid = next(new_ids)
+        ids[_random_box(rng, h, w, frac)] = sid
+        segments.append(dict(id=sid, category_id=cat, iscrowd=int(crowd)))
+        if crowd:
+            crowd_done.add(cat)
+    # void patches
+    for _ in range(int(rng.integers(0, 3))):
+        ids[_random_box(rng, h, w, 0.4)] = 0
+    present = set(np.unique(ids).tolist())
+    segments = [s for s in segments if s['id'] in present]
+    return ids, segments
+
+
+def make_pred(rng, gt_ids, gt_segments):
+    """A prediction derived from the ground truth with typical mistakes."""
+    h, w = gt_ids.shape
+    ids = np.zeros((h, w), dtype=np.int64)
+    segments = []
+    new_ids = iter(_unique_ids(rng, 64))
+    for seg in gt_segments:
+        mask = gt_ids == seg['id']
+        roll = rng.random()
+        if roll < 0.15:
+            continue  # missed
+        cat = seg['category_id']
+        if roll < 0.25:  # wrong class
+            pool = THING_CATS if cat in THING_CATS else STUFF_CATS
+            cat = int(rng.choice(pool))
+        if rng.random() < 0.5:  # shifted
+            mask = np.roll(mask, int(rng.integers(-4, 5)),
+                           axis=int(rng.integers(0, 2)))
+        sid = next(new_ids)
+        ids[mask] = sid
+        segments.append(dict(id=sid, category_id=int(cat)))
+    for _ in range(int(rng.integers(0, 4))):  # spurious segments
+        sid = next(new_ids)
+        cat = int(rng.choice(THING_CATS + STUFF_CATS))
+        ids[_random_box(rng, h, w, 0.3)] = sid
+        segments.append(dict(id=sid, category_id=cat))
+    if rng.random() < 0.5:  # predicted void patch
+        ids[_random_box(rng, h, w, 0.3)] = 0
+    present = set(np.unique(ids).tolist())
+    segments = [s for s in segments if s['id'] in present]
+    return ids, segments
+
+
+def make_case(seed, num_images=4, h=24, w=32):
+    """Random ground truth and prediction for several images.
+
+    Returns:
+        list[dict]: per image ``gt_ids, gt_segments, pred_ids,
+        pred_segments``.
+    """
+    rng = np.random.default_rng(seed)
+    images = []
+    for _ in range(num_images):
+        gt_ids, gt_segments = make_gt(rng, h, w)
+        pred_ids, pred_segments = make_pred(rng, gt_ids, gt_segments)
+        images.append(
+            dict(
+                gt_ids=gt_ids,
+                gt_segments=gt_segments,
+                pred_ids=pred_ids,
+                pred_segments=pred_segments))
+    return images
+
+
+def _write_png(path, ids):
+    ids = np.asarray(ids, dtype=np.int64)
+    bgr = np.stack([(ids >> 16) & 255, (ids >> 8) & 255, ids & 255],
+                   axis=-1).astype(np.uint8)
+    cv2.imwrite(path, bgr)
+
+
+def write_case(root, images, categories=CATEGORIES):
+    """Write a case as COCO panoptic JSON + PNG folders.
+
+    Returns:
+        dict: paths ``gt_json, gt_folder, pred_json, pred_folder``.
+    """
+    paths = dict(
+        gt_json=osp.join(root, 'gt.json'),
+        gt_folder=osp.join(root, 'gt'),
+        pred_json=osp.join(root, 'pred.json'),
+        pred_folder=osp.join(root, 'pred'))
+    os.makedirs(paths['gt_folder'], exist_ok=True)
+    os.makedirs(paths['pred_folder'], exist_ok=True)
+    gt_anns, pred_anns, infos = [], [], []
+    for k, image in enumerate(images):
+        name = f'img_{k:03d}.png'
+        h, w = image['gt_ids'].shape
+        infos.append(dict(id=k, file_name=name, height=h, width=w))
+        _write_png(osp.join(paths['gt_folder'], name), image['gt_ids'])
+        _write_png(osp.join(paths['pred_folder'], name), image['pred_ids'])
+        gt_segs = []
+        for seg in image['gt_segments']:
+            area = int((image['gt_ids'] == seg['id']).sum())
+            gt_segs.append(dict(seg, area=area))
+        gt_anns.append(dict(image_id=k, file_name=name,
+                            segments_info=gt_segs))
+        pred_anns.append(
+            dict(image_id=k, file_name=name,
+                 segments_info=[dict(s) for s in image['pred_segments']]))
+    with open(paths['gt_json'], 'w') as f:
+        json.dump(
+            dict(images=infos, annotations=gt_anns, categories=categories),
+            f)
+    with open(paths['pred_json'], 'w') as f:
+        json.dump(dict(annotations=pred_anns), f)
+    return paths
