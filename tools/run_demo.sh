@@ -10,7 +10,7 @@ cd "$REPO"
 bash tools/setup_env.sh
 VENV="${VENV:-$REPO/.venv}"
 PY="$VENV/bin/python"
-CONFIG="${CONFIG:-configs/synthetic/panoptic-fpn_r18-slim_crop-256_2k_synthetic.py}"
+CONFIG="${CONFIG:-configs/synthetic/seamless_hrnet-slim_crop-256_400i_synthetic.py}"
 NAME="$(basename "$CONFIG" .py)"
 WORK_DIR="${WORK_DIR:-work_dirs/$NAME}"
 DATA="${DATA:-data/synthetic}"

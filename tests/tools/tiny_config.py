@@ -8,7 +8,7 @@ from mmpanoptic_cabb.utils import setup_runtime_cfg
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'synthetic',
-    'panoptic-fpn_r18-slim_crop-256_2k_synthetic.py')
+    'seamless_hrnet-slim_crop-256_400i_synthetic.py')
 
 
 def _retarget_pipeline(pipeline: list, s0: int, crop: int) -> None:

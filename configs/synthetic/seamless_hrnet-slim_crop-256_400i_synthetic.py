@@ -1,0 +1,23 @@
+# CPU demo, CROP row of Table 1 at slim width: the paper's network (HRNet body, FPN + Mask R-CNN,
+# DeepLabV3+, Seamless fusion, ABN) slimmed for CPU, trained on 256x256 crops of the synthetic
+# 1024x2048 images (rescaled to s0=512, class-uniform sampling), 2 crops per iteration, 400
+# iterations; inference on full images (rescaled to s0).
+_base_ = [
+    '../_base_/models/seamless_hrnet-slim_fpn_dlv3plus.py',
+    '../_base_/datasets/synthetic_panoptic.py',
+    '../_base_/schedules/sgd_linear-warmup-decay_2k.py',
+    '../_base_/default_runtime.py',
+]
+
+max_iters = 400
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=50),
+    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=0,
+         end=max_iters),
+]
+default_hooks = dict(logger=dict(interval=20))
+
+# mmdet's NumClassCheckHook does not know panoptic datasets.
+custom_hooks = []
