@@ -1,0 +1,176 @@
+"""RPN head that feeds crop truncation flags to a :class:`CABBLoss`."""
+from typing import List, Optional, Union
+
+import torch
+from mmdet.models.dense_heads import RPNHead
+from mmdet.models.task_modules.prior_generators import anchor_inside_flags
+from mmdet.models.utils import images_to_levels, multi_apply, unmap
+from mmdet.registry import MODELS
+from mmdet.structures.bbox import BaseBoxes, cat_boxes
+from mmdet.utils import InstanceList, OptInstanceList
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from ..losses import gt_truncated_flags, is_cabb_loss
+
+
+@MODELS.register_module()
+class CropAwareRPNHead(RPNHead):
+    """:class:`RPNHead` whose box loss may be a crop-aware :class:`CABBLoss`.
+
+    Every positive anchor receives the ``truncated`` flags (left, top, right,
+    bottom) of the GT box it is assigned to (``gt_instances.truncated``, all
+    False where absent) and the box loss is called with ``truncated=...``
+    when it is a :class:`CABBLoss`.  With any other box loss the head is
+    identical to :class:`RPNHead`.  Only ``reg_decoded_bbox=False`` (delta
+    regression) is supported together with :class:`CABBLoss`.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if is_cabb_loss(self.loss_bbox):
+            if self.reg_decoded_bbox:
+                raise ValueError('CABBLoss regresses normalised deltas; set '
+                                 'reg_decoded_bbox=False.')
+            self.loss_bbox.bind_coder_stats(self.bbox_coder.means,
+                                            self.bbox_coder.stds)
+
+    def _get_targets_single(self,
+                            flat_anchors: Union[Tensor, BaseBoxes],
+                            valid_flags: Tensor,
+                            gt_instances: InstanceData,
+                            img_meta: dict,
+                            gt_instances_ignore: Optional[InstanceData] = None,
+                            unmap_outputs: bool = True) -> tuple:
+        """Targets of one image, plus the truncation flags of each anchor.
+
+        Args:
+            flat_anchors (Tensor | BaseBoxes): (num_anchors, 4) anchors.
+            valid_flags (Tensor): (num_anchors,) valid flags.
+            gt_instances (InstanceData): GT ``bboxes``, ``labels`` and,
+                optionally, ``truncated``.
+            img_meta (dict): Meta information of the image.
+            gt_instances_ignore (InstanceData, optional): Ignored instances.
+            unmap_outputs (bool): Whether to map outputs back to all anchors.
+
+        Returns:
+            tuple: The outputs of :meth:`AnchorHead._get_targets_single`
+            followed by ``bbox_truncated`` (num_anchors, 4) bool: the flags
+            of the assigned GT for positive anchors, False elsewhere.
+        """
+        results = super()._get_targets_single(
+            flat_anchors,
+            valid_flags,
+            gt_instances,
+            img_meta,
+            gt_instances_ignore=gt_instances_ignore,
+            unmap_outputs=unmap_outputs)
+        bbox_weights, pos_inds, sampling_result = (results[3], results[4],
+                                                   results[6])
+        inside_flags = anchor_inside_flags(flat_anchors, valid_flags,
+                                           img_meta['img_shape'][:2],
+                                           self.train_cfg['allowed_border'])
+        num_inside = int(inside_flags.sum())
+        bbox_truncated = torch.zeros((num_inside, 4),
+                                     dtype=torch.bool,
+                                     device=bbox_weights.device)
+        if len(pos_inds) > 0:
+            gt_flags = gt_truncated_flags(gt_instances).to(bbox_weights.device)
+            bbox_truncated[pos_inds] = gt_flags[
+                sampling_result.pos_assigned_gt_inds]
+        if unmap_outputs:
+            bbox_truncated = unmap(bbox_truncated, flat_anchors.size(0),
+                                   inside_flags)
+        return results + (bbox_truncated, )
+
+    def loss_by_feat_single(self,
+                            cls_score: Tensor,
+                            bbox_pred: Tensor,
+                            anchors: Tensor,
+                            labels: Tensor,
+                            label_weights: Tensor,
+                            bbox_targets: Tensor,
+                            bbox_weights: Tensor,
+                            avg_factor: int,
+                            bbox_truncated: Optional[Tensor] = None) -> tuple:
+        """Loss of one feature level, with truncation flags for CABB.
+
+        Args:
+            cls_score (Tensor): (N, num_anchors * C, H, W) scores.
+            bbox_pred (Tensor): (N, num_anchors * 4, H, W) deltas.
+            anchors (Tensor): (N, num_total_anchors, 4) anchors.
+            labels (Tensor): (N, num_total_anchors) labels.
+            label_weights (Tensor): (N, num_total_anchors) label weights.
+            bbox_targets (Tensor): (N, num_total_anchors, 4) targets.
+            bbox_weights (Tensor): (N, num_total_anchors, 4) weights.
+            avg_factor (int): Average factor of the losses.
+            bbox_truncated (Tensor, optional): (N, num_total_anchors, 4)
+                bool flags of the GT assigned to each anchor.
+
+        Returns:
+            tuple: ``loss_cls`` and ``loss_bbox`` of the level.
+        """
+        if bbox_truncated is None or not is_cabb_loss(self.loss_bbox):
+            return super().loss_by_feat_single(cls_score, bbox_pred, anchors,
+                                               labels, label_weights,
+                                               bbox_targets, bbox_weights,
+                                               avg_factor)
+        loss_cls = self.loss_cls(
+            cls_score.permute(0, 2, 3, 1).reshape(-1, self.cls_out_channels),
+            labels.reshape(-1),
+            label_weights.reshape(-1),
+            avg_factor=avg_factor)
+        target_dim = bbox_targets.size(-1)
+        loss_bbox = self.loss_bbox(
+            bbox_pred.permute(0, 2, 3, 1).reshape(-1, target_dim),
+            bbox_targets.reshape(-1, target_dim),
+            bbox_weights.reshape(-1, target_dim),
+            avg_factor=avg_factor,
+            truncated=bbox_truncated.reshape(-1, target_dim))
+        return loss_cls, loss_bbox
+
+    def loss_by_feat(self,
+                     cls_scores: List[Tensor],
+                     bbox_preds: List[Tensor],
+                     batch_gt_instances: InstanceList,
+                     batch_img_metas: List[dict],
+                     batch_gt_instances_ignore: OptInstanceList = None) \
+            -> dict:
+        """RPN losses, routing per-anchor truncation flags to the box loss.
+
+        Args:
+            cls_scores (list[Tensor]): Scores of each level,
+                (N, num_anchors * C, H, W).
+            bbox_preds (list[Tensor]): Deltas of each level,
+                (N, num_anchors * 4, H, W).
+            batch_gt_instances (list[InstanceData]): GT of each image
+                (``bboxes``, ``labels``, optional ``truncated``).
+            batch_img_metas (list[dict]): Meta information of each image.
+            batch_gt_instances_ignore (list[InstanceData], optional): Ignored
+                instances of each image.
+
+        Returns:
+            dict[str, list[Tensor]]: ``loss_rpn_cls`` and ``loss_rpn_bbox``
+            per level.
+        """
+        featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
+        assert len(featmap_sizes) == self.prior_generator.num_levels
+        device = cls_scores[0].device
+        anchor_list, valid_flag_list = self.get_anchors(
+            featmap_sizes, batch_img_metas, device=device)
+        (labels_list, label_weights_list, bbox_targets_list, bbox_weights_list,
+         avg_factor, bbox_truncated_list) = self.get_targets(
+             anchor_list,
+             valid_flag_list,
+             batch_gt_instances,
+             batch_img_metas,
+             batch_gt_instances_ignore=batch_gt_instances_ignore)
+        num_level_anchors = [anchors.size(0) for anchors in anchor_list[0]]
+        all_anchor_list = images_to_levels(
+            [cat_boxes(anchors) for anchors in anchor_list], num_level_anchors)
+        losses_cls, losses_bbox = multi_apply(
+            self.loss_by_feat_single, cls_scores, bbox_preds, all_anchor_list,
+            labels_list, label_weights_list, bbox_targets_list,
+            bbox_weights_list, [avg_factor] * len(bbox_truncated_list),
+            bbox_truncated_list)
+        return dict(loss_rpn_cls=losses_cls, loss_rpn_bbox=losses_bbox)

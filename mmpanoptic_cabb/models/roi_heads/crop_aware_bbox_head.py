@@ -1,0 +1,158 @@
+"""Shared2FC bbox head that feeds crop truncation flags to a CABBLoss."""
+from typing import List, Optional
+
+import torch
+from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
+from mmdet.models.task_modules.samplers import SamplingResult
+from mmdet.registry import MODELS
+from mmengine.config import ConfigDict
+from torch import Tensor
+
+from ..losses import is_cabb_loss
+
+
+@MODELS.register_module()
+class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
+    """:class:`Shared2FCBBoxHead` whose box loss may be a :class:`CABBLoss`.
+
+    Reads the ``pos_gt_truncated`` flags that :class:`CropAwareRoIHead`
+    attaches to each sampling result (all False where missing), lays them
+    out like the regression targets (positives first, per image) and calls
+    the box loss with ``truncated=...`` when it is a :class:`CABBLoss`.
+    With any other box loss the head is identical to
+    :class:`Shared2FCBBoxHead`.  Only ``reg_decoded_bbox=False`` is
+    supported together with :class:`CABBLoss`.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if is_cabb_loss(self.loss_bbox):
+            if self.reg_decoded_bbox:
+                raise ValueError('CABBLoss regresses normalised deltas; set '
+                                 'reg_decoded_bbox=False.')
+            self.loss_bbox.bind_coder_stats(self.bbox_coder.means,
+                                            self.bbox_coder.stds)
+
+    @staticmethod
+    def get_truncated_targets(sampling_results: List[SamplingResult],
+                              concat: bool = True) -> List[Tensor]:
+        """Truncation flags aligned with :meth:`BBoxHead.get_targets`.
+
+        Args:
+            sampling_results (list[SamplingResult]): Sampling results of the
+                batch, optionally carrying ``pos_gt_truncated`` (num_pos, 4).
+            concat (bool): Whether to concatenate over images.
+
+        Returns:
+            Tensor | list[Tensor]: (num_samples, 4) bool per image (or
+            concatenated): the positives' flags first, False for negatives.
+        """
+        flags = []
+        for res in sampling_results:
+            num_pos, num_neg = res.pos_priors.size(0), res.neg_priors.size(0)
+            device = res.pos_priors.device
+            per_image = torch.zeros((num_pos + num_neg, 4),
+                                    dtype=torch.bool,
+                                    device=device)
+            pos_flags = getattr(res, 'pos_gt_truncated', None)
+            if pos_flags is not None and num_pos > 0:
+                per_image[:num_pos] = pos_flags.to(
+                    device=device, dtype=torch.bool)
+            flags.append(per_image)
+        return torch.cat(flags, 0) if concat else flags
+
+    def loss_and_target(self,
+                        cls_score: Tensor,
+                        bbox_pred: Tensor,
+                        rois: Tensor,
+                        sampling_results: List[SamplingResult],
+                        rcnn_train_cfg: ConfigDict,
+                        concat: bool = True,
+                        reduction_override: Optional[str] = None) -> dict:
+        """Losses and targets; see :meth:`BBoxHead.loss_and_target`.
+
+        Args:
+            cls_score (Tensor): (num_rois, num_classes + 1) scores.
+            bbox_pred (Tensor): (num_rois, 4 or 4 * num_classes) deltas.
+            rois (Tensor): (num_rois, 5) RoIs (batch index first).
+            sampling_results (list[SamplingResult]): Sampling results.
+            rcnn_train_cfg (ConfigDict): ``train_cfg`` of the R-CNN.
+            concat (bool): Whether to concatenate targets over images.
+            reduction_override (str, optional): Overrides the reduction.
+
+        Returns:
+            dict: ``loss_bbox`` (dict of losses) and ``bbox_targets``.
+        """
+        if not (is_cabb_loss(self.loss_bbox) and concat):
+            return super().loss_and_target(
+                cls_score,
+                bbox_pred,
+                rois,
+                sampling_results,
+                rcnn_train_cfg,
+                concat=concat,
+                reduction_override=reduction_override)
+        cls_reg_targets = self.get_targets(
+            sampling_results, rcnn_train_cfg, concat=True)
+        losses = self.loss(
+            cls_score,
+            bbox_pred,
+            rois,
+            *cls_reg_targets,
+            reduction_override=reduction_override,
+            bbox_truncated=self.get_truncated_targets(sampling_results))
+        return dict(loss_bbox=losses, bbox_targets=cls_reg_targets)
+
+    def loss(self,
+             cls_score: Tensor,
+             bbox_pred: Tensor,
+             rois: Tensor,
+             labels: Tensor,
+             label_weights: Tensor,
+             bbox_targets: Tensor,
+             bbox_weights: Tensor,
+             reduction_override: Optional[str] = None,
+             bbox_truncated: Optional[Tensor] = None) -> dict:
+        """Losses from predictions and targets; see :meth:`BBoxHead.loss`.
+
+        Args:
+            cls_score (Tensor): (num_rois, num_classes + 1) scores.
+            bbox_pred (Tensor): (num_rois, 4 or 4 * num_classes) deltas.
+            rois (Tensor): (num_rois, 5) RoIs.
+            labels (Tensor): (num_rois,) labels.
+            label_weights (Tensor): (num_rois,) label weights.
+            bbox_targets (Tensor): (num_rois, 4) regression targets.
+            bbox_weights (Tensor): (num_rois, 4) regression weights.
+            reduction_override (str, optional): Overrides the reduction.
+            bbox_truncated (Tensor, optional): (num_rois, 4) bool flags of
+                the GT assigned to each RoI, for a :class:`CABBLoss`.
+
+        Returns:
+            dict[str, Tensor]: The loss components.
+        """
+        if bbox_truncated is None or not is_cabb_loss(self.loss_bbox):
+            return super().loss(cls_score, bbox_pred, rois, labels,
+                                label_weights, bbox_targets, bbox_weights,
+                                reduction_override)
+        # Classification terms from the parent; box term below.
+        losses = super().loss(cls_score, None, rois, labels, label_weights,
+                              bbox_targets, bbox_weights, reduction_override)
+        if bbox_pred is None:
+            return losses
+        pos = (labels >= 0) & (labels < self.num_classes)
+        if not pos.any():
+            losses['loss_bbox'] = bbox_pred[pos].sum()
+            return losses
+        if self.reg_class_agnostic:
+            pos_bbox_pred = bbox_pred.view(bbox_pred.size(0), -1)[pos]
+        else:
+            pos_bbox_pred = bbox_pred.view(
+                bbox_pred.size(0), self.num_classes, -1)[pos, labels[pos]]
+        losses['loss_bbox'] = self.loss_bbox(
+            pos_bbox_pred,
+            bbox_targets[pos],
+            bbox_weights[pos],
+            avg_factor=bbox_targets.size(0),
+            reduction_override=reduction_override,
+            truncated=bbox_truncated[pos])
+        return losses
