@@ -84,10 +84,22 @@ model = dict(
         add_extra_convs='on_input',
         norm_cfg=abn_cfg,
         act_cfg=None),
-    rpn_head=dict(in_channels=fpn_channels, feat_channels=fpn_channels),
+    # Crop-aware heads hand the truncation flags of each positive's ground truth to the box loss.
+    # With SmoothL1Loss (Eq. 1) they equal mmdet's RPNHead / StandardRoIHead exactly; the CABB
+    # variants only switch loss_bbox to CABBLoss.
+    rpn_head=dict(
+        type='CropAwareRPNHead',
+        in_channels=fpn_channels,
+        feat_channels=fpn_channels,
+        loss_bbox=dict(type='SmoothL1Loss', beta=1.0 / 9.0, loss_weight=1.0)),
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=fpn_channels),
-        bbox_head=dict(in_channels=fpn_channels, num_classes=num_things_classes),
+        type='CropAwareRoIHead',
+        bbox_roi_extractor=dict(out_channels=fpn_channels, finest_scale=56),
+        bbox_head=dict(
+            type='CropAwareShared2FCBBoxHead',
+            in_channels=fpn_channels,
+            num_classes=num_things_classes,
+            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
         mask_roi_extractor=dict(out_channels=fpn_channels),
         mask_head=dict(
             in_channels=fpn_channels,

@@ -39,8 +39,17 @@ model = dict(
         add_extra_convs='on_input',
         norm_cfg=abn_cfg,
         act_cfg=None),
+    # Crop-aware heads with SmoothL1Loss equal mmdet's; CABB variants switch loss_bbox to CABBLoss.
+    rpn_head=dict(
+        type='CropAwareRPNHead',
+        loss_bbox=dict(type='SmoothL1Loss', beta=1.0 / 9.0, loss_weight=1.0)),
     roi_head=dict(
-        bbox_head=dict(num_classes=num_things_classes),
+        type='CropAwareRoIHead',
+        bbox_roi_extractor=dict(finest_scale=56),
+        bbox_head=dict(
+            type='CropAwareShared2FCBBoxHead',
+            num_classes=num_things_classes,
+            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
         mask_head=dict(num_classes=num_things_classes, norm_cfg=abn_cfg)),
     semantic_head=dict(
         type='MiniDLSemanticHead',

@@ -1,5 +1,5 @@
 """Scale augmentation of CUS / ISUS (steps 2-3 of Sec. 2.1)."""
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from mmcv.transforms.utils import cache_randomness
@@ -77,6 +77,9 @@ class ISUSResize(PanopticResize):
             Defaults to True.
         finest_scale (float): Level rule's finest scale. Defaults to 56.
         num_levels (int): Levels of the level rule. Defaults to 4.
+        featmap_strides (Sequence[int], optional): The RoI extractor's
+            ``featmap_strides``; when given, ``num_levels`` is their number
+            (lets configs pass the model's setting unchanged).
         level_position (str): 'center' (middle of the level's log range) or
             'uniform' (uniform in it, 5% margins). Defaults to 'center'.
         clip_object_border (bool): See mmdet's ``Resize``.
@@ -91,6 +94,7 @@ class ISUSResize(PanopticResize):
                  isus: bool = True,
                  finest_scale: float = 56,
                  num_levels: int = 4,
+                 featmap_strides: Optional[Sequence[int]] = None,
                  level_position: str = 'center',
                  clip_object_border: bool = True,
                  backend: str = 'cv2',
@@ -114,7 +118,8 @@ class ISUSResize(PanopticResize):
         self.thing_range = tuple(float(x) for x in thing_range)
         self.isus = isus
         self.finest_scale = finest_scale
-        self.num_levels = int(num_levels)
+        self.num_levels = int(num_levels if featmap_strides is None else
+                              len(featmap_strides))
         self.level_position = level_position
 
     @cache_randomness
