@@ -1,6 +1,6 @@
 # CPU demo, CROP row of Table 1 at slim width: the paper's network (HRNet body, FPN + Mask R-CNN,
 # DeepLabV3+, Seamless fusion, ABN) slimmed for CPU, trained on 256x256 crops of the synthetic
-# 1024x2048 images (rescaled to s0=512, class-uniform sampling), 2 crops per iteration, 400
+# 1024x2048 images (rescaled to s0=512, class-uniform sampling), 2 crops per iteration, 1200
 # iterations; inference on full images (rescaled to s0).
 _base_ = [
     '../_base_/models/seamless_hrnet-slim_fpn_dlv3plus.py',
@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-max_iters = 400
+max_iters = 1200
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,

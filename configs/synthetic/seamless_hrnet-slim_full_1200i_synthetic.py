@@ -1,6 +1,6 @@
 # FULL at slim width: the CROP config trained on whole images (rescaled to s0 with scale
 # augmentation, no crop, so no truncation), one image per iteration as in the paper's FULL runs.
-_base_ = './seamless_hrnet-slim_crop-256_400i_synthetic.py'
+_base_ = './seamless_hrnet-slim_crop-256_1200i_synthetic.py'
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),

@@ -2,7 +2,7 @@
 # thing class is drawn, the drawn instance is rescaled onto a uniformly drawn pyramid level by the
 # model's own level rule (its RoI extractor's finest_scale and number of feature maps); sigma is
 # clamped to r_th = [0.25, 4]. Stuff draws keep sigma ~ U(r_st). Nothing else differs.
-_base_ = './seamless_hrnet-slim_crop-256_400i_synthetic.py'
+_base_ = './seamless_hrnet-slim_crop-256_1200i_synthetic.py'
 
 thing_range = (0.25, 4.0)   # paper: r_th
 
