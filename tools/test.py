@@ -5,6 +5,7 @@ Examples::
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --show-dir vis            # also draw predictions
     python tools/test.py CONFIG CHECKPOINT --out results.pkl         # raw predictions
+    python tools/test.py CONFIG CHECKPOINT --panoptic-out sub/test   # COCO panoptic submission
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
@@ -27,6 +28,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--out', type=str,
         help='dump predictions to a pickle file (.pkl) for offline evaluation')
+    parser.add_argument(
+        '--panoptic-out', metavar='PREFIX',
+        help='write predictions in the COCO panoptic format '
+        '(PREFIX.panoptic.json and PNGs in PREFIX.panoptic/) for '
+        'benchmark-server submission, without evaluating; category ids '
+        'follow test_evaluator.ann_file (an image-info JSON without '
+        'annotations is enough)')
     parser.add_argument(
         '--show-dir', help='directory (inside the work dir) where painted '
         'predictions are saved')
@@ -55,6 +63,9 @@ def build_cfg(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.panoptic_out:
+        cfg.test_evaluator.format_only = True
+        cfg.test_evaluator.outfile_prefix = args.panoptic_out
     if args.show_dir:
         vis_hook = cfg.default_hooks.get('visualization')
         if vis_hook is None:

@@ -2,7 +2,7 @@
 
 Examples::
 
-    python tools/train.py configs/synthetic/seamless_hrnet-slim_crop-256_400i_synthetic.py
+    python tools/train.py configs/synthetic/seamless_hrnet-slim_crop-256_1200i_synthetic.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume            # resume the latest
     python tools/train.py CONFIG --cfg-options train_cfg.max_iters=10
     bash tools/dist_train.sh CONFIG 8                                      # distributed

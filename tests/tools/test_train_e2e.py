@@ -1,14 +1,16 @@
 """End to end on a tiny generated dataset: train + eval, resume, distributed gloo training."""
+import json
 import os
 import os.path as osp
 import subprocess
 import sys
 
+import cv2
 import pytest
 import torch
 from mmengine.runner import Runner
 
-from .tiny_config import REPO_ROOT, make_tiny_cfg
+from .tiny_config import REPO_ROOT, SYNTHETIC_VARIANTS, make_tiny_cfg
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +35,54 @@ def test_train_two_iterations_and_evaluate(tiny_synthetic_root, tmp_path):
         name = next(k for k in metrics if k.endswith('/' + key) or k == key)
         assert 0.0 <= metrics[name] <= 100.0
 
+    # tools/test.py writes a COCO panoptic submission; the demo draws a PNG.
+    cfg_path = tmp_path / 'tiny.py'
+    cfg.dump(str(cfg_path))
+    ckpt = str(tmp_path / 'work' / 'iter_2.pth')
+    prefix = tmp_path / 'submission' / 'val'
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'),
+         str(cfg_path), ckpt, '--work-dir', str(tmp_path / 'test'),
+         '--panoptic-out', str(prefix)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    with open(str(prefix) + '.panoptic.json') as f:
+        submission = json.load(f)
+    assert len(submission['annotations']) == 3
+    for ann in submission['annotations']:
+        assert osp.isfile(osp.join(str(prefix) + '.panoptic', ann['file_name']))
+    image = sorted(os.listdir(osp.join(tiny_synthetic_root, 'images', 'val')))[0]
+    out_png = tmp_path / 'demo.png'
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'demo', 'image_demo.py'),
+         osp.join(tiny_synthetic_root, 'images', 'val', image), str(cfg_path),
+         ckpt, '--out-file', str(out_png)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    drawn = cv2.imread(str(out_png))
+    assert drawn is not None and drawn.shape[:2] == (256, 512)
+
+
+@pytest.mark.parametrize('config', SYNTHETIC_VARIANTS,
+                         ids=[osp.basename(c)[:-3] for c in SYNTHETIC_VARIANTS])
+def test_synthetic_variants_train(config, tiny_synthetic_root, tmp_path):
+    """CROP+CABB, CROP+ISUS, CROP+CABB+ISUS and FULL train end to end (2 iterations)."""
+    cfg = make_tiny_cfg(tiny_synthetic_root, str(tmp_path / 'work'),
+                        max_iters=2, config=config, with_val=False)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2
+    scalars = runner.message_hub.log_scalars
+    for key in ('train/loss_rpn_bbox', 'train/loss_bbox', 'train/loss_seg'):
+        value = scalars[key].current()
+        assert value == value and abs(value) < 1e4, (key, value)
+
 
 def test_resume_restores_iteration_and_weights(tiny_synthetic_root, tmp_path):
     work = str(tmp_path / 'work')
-    cfg = make_tiny_cfg(tiny_synthetic_root, work, max_iters=2)
-    cfg.train_cfg.val_interval = 100
+    cfg = make_tiny_cfg(tiny_synthetic_root, work, max_iters=2,
+                        with_val=False)
     runner = Runner.from_cfg(cfg)
     runner.train()
     saved = _state(runner.model)
@@ -45,8 +90,8 @@ def test_resume_restores_iteration_and_weights(tiny_synthetic_root, tmp_path):
     assert osp.isfile(ckpt)
 
     # Resume into a 3-iteration schedule: the counter continues from 2, weights come back.
-    cfg2 = make_tiny_cfg(tiny_synthetic_root, work, max_iters=3)
-    cfg2.train_cfg.val_interval = 100
+    cfg2 = make_tiny_cfg(tiny_synthetic_root, work, max_iters=3,
+                         with_val=False)
     cfg2.resume = True
     cfg2.load_from = ckpt
     runner2 = Runner.from_cfg(cfg2)
@@ -64,11 +109,11 @@ def test_resume_restores_iteration_and_weights(tiny_synthetic_root, tmp_path):
 
 def test_load_from_keeps_counter_at_zero(tiny_synthetic_root, tmp_path):
     work = str(tmp_path / 'work')
-    cfg = make_tiny_cfg(tiny_synthetic_root, work, max_iters=1)
-    cfg.train_cfg.val_interval = 100
+    cfg = make_tiny_cfg(tiny_synthetic_root, work, max_iters=1,
+                        with_val=False)
     Runner.from_cfg(cfg).train()
     cfg2 = make_tiny_cfg(tiny_synthetic_root, str(tmp_path / 'ft'),
-                         max_iters=1)
+                         max_iters=1, with_val=False)
     cfg2.load_from = osp.join(work, 'iter_1.pth')
     runner = Runner.from_cfg(cfg2)
     runner._train_loop = runner.build_train_loop(runner._train_loop)
@@ -81,8 +126,8 @@ def test_load_from_keeps_counter_at_zero(tiny_synthetic_root, tmp_path):
                     reason='torch built without gloo')
 def test_distributed_gloo_two_processes(tiny_synthetic_root, tmp_path):
     work = tmp_path / 'dist'
-    cfg = make_tiny_cfg(tiny_synthetic_root, str(work), max_iters=2)
-    cfg.train_cfg.val_interval = 100
+    cfg = make_tiny_cfg(tiny_synthetic_root, str(work), max_iters=2,
+                        with_val=False)
     cfg_path = tmp_path / 'tiny_dist.py'
     cfg.dump(str(cfg_path))
     env = dict(os.environ, OMP_NUM_THREADS='1', PORT='29517')
