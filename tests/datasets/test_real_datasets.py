@@ -205,7 +205,8 @@ def test_configs_build(tmp_path):
         cfg = Config.fromfile(
             osp.join(repo, 'configs', '_base_', 'datasets', name + '.py'))
         assert DATASETS.get(cfg.dataset_type) is cls
-        assert (cfg.num_things_classes, cfg.num_stuff_classes) == (n_th, n_st)
+        assert (len(cls.METAINFO['thing_classes']),
+                len(cls.METAINFO['stuff_classes'])) == (n_th, n_st)
         assert n_th + n_st == len(cls.METAINFO['classes'])
         assert (cfg.s0, cfg.crop_size) == (s0, crop)
         assert cfg.val_evaluator.type == 'PanopticQualityMetric'

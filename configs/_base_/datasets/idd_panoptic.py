@@ -1,53 +1,58 @@
-# IDD panoptic, level-3 ids (26 classes, 9 things; paper Sec. 4, App. D),
-# trained on 512x512 crops and tested on full images. Prepare it with:
+# IDD panoptic, level-3 ids (26 classes: 9 things, 17 stuff; paper Sec. 4, App. D), trained
+# on 512x512 crops with class-uniform sampling and tested on full images. Prepare it with:
 #   python tools/dataset_converters/idd_panoptic.py \
 #       --root /path/to/idd --out data/idd
+# The class counts are set with the model (configs/seamless/..._idd.py): variables named
+# num_things_classes / num_stuff_classes here would clash with the model bases' own.
 dataset_type = 'IDDPanopticDataset'
 data_root = 'data/idd/'
 backend_args = None
-num_things_classes = 9
-num_stuff_classes = 17
 
-s0 = 1080                   # shortest side after the initial rescale (s_0)
-scale_range = (0.5, 2.0)    # "stuff" scale augmentation range (paper: r_st)
+s0 = 1080                   # shortest image side after the initial rescale (paper: s_0)
+scale_range = (0.5, 2.0)    # scale augmentation around s_0 for stuff draws (paper: r_st)
 crop_size = (512, 512)      # (h, w) of the training crops
 
-# Placeholder structure with mmdet transforms; CUS/ISUS sampling and the
-# truncation-aware crop replace RandomResize/RandomCrop in the paper's configs.
+# CROP training with class-uniform sampling (CUS, Sec. 2.1): the ClassUniformDataset wrapper draws a
+# class, an image containing it (and, for things, an instance); ISUSResize rescales to s0 times a
+# random scale (isus=False: sigma ~ U(scale_range)); the crop is placed where the drawn class is
+# visible and records which sides of every box it cut (gt_bboxes_truncated).
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadPanopticAnnotations', backend_args=backend_args),
-    # keep_ratio with a loose long-side bound: short side = s0 * ratio.
-    dict(type='RandomResize', scale=(s0 * 8, s0), ratio_range=scale_range,
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, crop_type='absolute',
-         recompute_bbox=True, allow_negative_crop=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
+    dict(type='LoadPanopticAnnotationsLean', backend_args=backend_args),
+    dict(type='ISUSResize', short_side=s0, stuff_range=scale_range,
+         isus=False),
+    dict(type='PanopticRandomFlip', prob=0.5),
+    dict(type='TruncationAwareRandomCrop', crop_size=crop_size),
+    dict(type='InstMapToMasks'),
+    dict(type='PackPanopticInputs'),
 ]
+# Inference on full images, rescaled so that the shortest side is s0 (loose long-side bound).
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=(s0 * 8, s0), keep_ratio=True),
-    dict(type='LoadPanopticAnnotations', backend_args=backend_args),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor')),
 ]
 
+# ClassUniformSampler(infinite=True) suits iteration-based loops; the epoch-based paper configs
+# switch it to infinite=False (an epoch = len(ClassUniformDataset) = number of training images).
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ClassUniformSampler', infinite=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_train.json',
-        data_prefix=dict(img='images/train/',
-                         seg='annotations/panoptic_train/'),
-        filter_cfg=dict(filter_empty_gt=False, min_size=32),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+        type='ClassUniformDataset',
+        dataset=dict(
+            type=dataset_type,
+            data_root=data_root,
+            ann_file='annotations/panoptic_train.json',
+            data_prefix=dict(img='images/train/',
+                             seg='annotations/panoptic_train/'),
+            filter_cfg=dict(filter_empty_gt=False, min_size=32),
+            pipeline=train_pipeline,
+            backend_args=backend_args)))
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,

@@ -1,4 +1,5 @@
 """models.layers of mmpanoptic_cabb."""
 from .abn import ABN, SyncABN
+from .local_avg_pool import LocalAvgPool2d, local_average_pool
 
-__all__ = ['ABN', 'SyncABN']
+__all__ = ['ABN', 'SyncABN', 'LocalAvgPool2d', 'local_average_pool']

@@ -1,12 +1,13 @@
 """DeepLabV3+ semantic head on the network body, behind mmdet's semantic-head
 interface."""
-from typing import Dict, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import mmseg.models  # noqa: F401  (registers the ``mmseg.*`` heads)
 from torch import Tensor
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
+from ..layers.local_avg_pool import LocalAvgPool2d
 from .base_all_class_semantic_head import BaseAllClassSemanticHead
 
 
@@ -39,6 +40,12 @@ class DeepLabV3PlusSemanticHead(BaseAllClassSemanticHead):
             to ``'mmseg.DepthwiseSeparableASPPHead'`` and ``num_classes`` is
             set to ``T + S`` here. For ABN set ``norm_cfg=dict(type='ABN')``
             (or ``'SyncABN'``) and ``act_cfg=None``.
+        pooling_size (int or Sequence[int], optional): Window, in cells of
+            the ASPP input, of the ASPP image pooling. None keeps mmseg's
+            global pooling. Crop-trained models set it to crop size / output
+            stride, so that full-image inference pools the context a training
+            crop saw (Panoptic-DeepLab's setting); on inputs no larger than
+            the window it equals global pooling. Defaults to None.
         seg_rescale_factor (float): Scale of the ground truth at which the
             loss is computed (1.0: logits upsampled to the input size).
             Defaults to 1.0.
@@ -51,6 +58,7 @@ class DeepLabV3PlusSemanticHead(BaseAllClassSemanticHead):
                  num_things_classes: int,
                  num_stuff_classes: int,
                  decode_head: ConfigType,
+                 pooling_size: Optional[Union[int, Sequence[int]]] = None,
                  seg_rescale_factor: float = 1.0,
                  loss_seg: ConfigType = dict(
                      type='CrossEntropyLoss',
@@ -68,6 +76,9 @@ class DeepLabV3PlusSemanticHead(BaseAllClassSemanticHead):
         decode_head.setdefault('type', 'mmseg.DepthwiseSeparableASPPHead')
         decode_head['num_classes'] = self.num_classes
         self.decode_head = MODELS.build(decode_head)
+        if pooling_size is not None:
+            # mmseg's image pooling is Sequential(AdaptiveAvgPool2d(1), conv)
+            self.decode_head.image_pool[0] = LocalAvgPool2d(pooling_size)
 
     def forward(self, x: Union[Tensor, Sequence[Tensor]]) -> Dict[str, Tensor]:
         """Run the DeepLabV3+ decoder.

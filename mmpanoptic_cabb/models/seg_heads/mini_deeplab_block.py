@@ -9,31 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-
-
-def local_average_pool(x: Tensor, pooling_size: Tuple[int, int]) -> Tensor:
-    """Stride-1 average pooling over a large window, output of the input size.
-
-    The window is clipped to the feature map, so on small inputs (or at test
-    time on maps no larger than the window) it becomes global average
-    pooling; the border is filled by replicating the valid outputs.
-
-    Args:
-        x (Tensor): Features of shape (N, C, H, W).
-        pooling_size (tuple[int, int]): Window (height, width).
-
-    Returns:
-        Tensor: Pooled features of shape (N, C, H, W).
-    """
-    height, width = x.shape[-2:]
-    kernel_h = min(pooling_size[0], height)
-    kernel_w = min(pooling_size[1], width)
-    pooled = F.avg_pool2d(x, (kernel_h, kernel_w), stride=1)
-    pad_top, pad_left = (kernel_h - 1) // 2, (kernel_w - 1) // 2
-    pad = (pad_left, kernel_w - 1 - pad_left, pad_top, kernel_h - 1 - pad_top)
-    if any(pad):
-        pooled = F.pad(pooled, pad, mode='replicate')
-    return pooled
+from ..layers.local_avg_pool import local_average_pool
 
 
 class MiniDeepLabBlock(BaseModule):
