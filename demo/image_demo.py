@@ -8,6 +8,7 @@ Example::
 import argparse
 
 import mmcv
+from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.registry import VISUALIZERS
 
 from mmpanoptic_cabb.apis import inference_panoptic, init_panoptic_model
@@ -34,6 +35,12 @@ def main() -> None:
         dict(type='DetLocalVisualizer', name='panoptic_demo',
              alpha=args.alpha))
     visualizer.dataset_meta = model.dataset_meta
+    num_classes = len(model.dataset_meta['classes'])
+    pan = result.pred_panoptic_seg.sem_seg % INSTANCE_OFFSET
+    if not (pan != num_classes).any():
+        # mmdet's panoptic drawing fails on an all-void map: draw the image alone.
+        print('the prediction is void everywhere')
+        del result.pred_panoptic_seg
     image = mmcv.imread(args.img, channel_order='rgb')
     visualizer.add_datasample(
         'prediction', image, data_sample=result, draw_gt=False, show=False,
