@@ -21,10 +21,9 @@ from typing import Optional, Tuple
 
 from .categories import (CITYSCAPES_CATEGORIES, CITYSCAPES_INSTANCE_LABEL_IDS,
                          CITYSCAPES_MAX_LABEL_ID, coco_categories)
-from .errors import BadIdError, InvalidAnnotationError
-from .panoptic_io import (PanopticSplitWriter, collect_files, image_size,
-                          pair_files, panoptic_from_source_ids, read_label_png,
-                          require_dir)
+from .errors import BadIdError
+from .panoptic_io import (PanopticSplitWriter, collect_files, pair_files,
+                          panoptic_from_label_png, require_dir)
 
 IMAGE_SUFFIX = '_leftImg8bit.png'
 INSTANCE_SUFFIX = '_gtFine_instanceIds.png'
@@ -89,32 +88,13 @@ def convert_cityscapes_split(root: str,
     pairs = pair_files(
         collect_files(img_dir, IMAGE_SUFFIX),
         collect_files(ann_dir, INSTANCE_SUFFIX), f'Cityscapes {split}')
-    images, annotations = [], []
     with PanopticSplitWriter(out_dir, split, image_mode) as writer:
-        for img_id, (key, img_path, ann_path) in enumerate(pairs, start=1):
-            src = read_label_png(ann_path)
-            height, width = image_size(img_path)
-            if src.shape != (height, width):
-                raise InvalidAnnotationError(
-                    f'{ann_path}: size {src.shape[0]}x{src.shape[1]} differs '
-                    f'from its image {img_path} ({height}x{width})')
-            ids, segments_info = panoptic_from_source_ids(
-                src, classify_cityscapes_id, ann_path)
+        for key, img_path, ann_path in pairs:
+            ids, segments_info = panoptic_from_label_png(
+                img_path, ann_path, classify_cityscapes_id)
             stem = key.split('/')[-1]
-            img_name, png_name = stem + IMAGE_SUFFIX, stem + PANOPTIC_SUFFIX
-            writer.add_image(img_path, img_name)
-            writer.write_png(png_name, ids)
-            images.append(
-                dict(
-                    id=img_id, file_name=img_name, height=height, width=width))
-            annotations.append(
-                dict(
-                    image_id=img_id,
-                    file_name=png_name,
-                    segments_info=segments_info))
-        return writer.commit(
-            dict(
-                info=dict(description=f'Cityscapes panoptic {split}'),
-                images=images,
-                annotations=annotations,
-                categories=coco_categories(CITYSCAPES_CATEGORIES)))
+            writer.add_converted(img_path, stem + IMAGE_SUFFIX,
+                                 stem + PANOPTIC_SUFFIX, ids, segments_info)
+        return writer.commit_converted(
+            f'Cityscapes panoptic {split}',
+            coco_categories(CITYSCAPES_CATEGORIES))

@@ -203,6 +203,31 @@ def panoptic_from_source_ids(src: np.ndarray, classify: Classifier,
     return seg_ids[inverse], segments_info
 
 
+def panoptic_from_label_png(img_path: str, ann_path: str,
+                            classify: Classifier) -> Tuple[np.ndarray, list]:
+    """Read a label/instance-id PNG, check it against its image, convert it.
+
+    Args:
+        img_path (str): The image the annotation belongs to.
+        ann_path (str): The label PNG (one source id per pixel).
+        classify (Classifier): Source id -> segment (see ``Classifier``).
+
+    Returns:
+        tuple: Segment-id map and ``segments_info`` (see
+        :func:`panoptic_from_source_ids`).
+
+    Raises:
+        InvalidAnnotationError: If the PNG and the image differ in size.
+    """
+    src = read_label_png(ann_path)
+    height, width = image_size(img_path)
+    if src.shape != (height, width):
+        raise InvalidAnnotationError(
+            f'{ann_path}: size {src.shape[0]}x{src.shape[1]} differs '
+            f'from its image {img_path} ({height}x{width})')
+    return panoptic_from_source_ids(src, classify, ann_path)
+
+
 def _require_fields(entry: dict, fields: Tuple[str, ...], where: str) -> None:
     if not isinstance(entry, dict):
         raise InvalidAnnotationError(
@@ -359,6 +384,8 @@ class PanopticSplitWriter:
         self.png_dir = osp.join(self._stage, 'pngs')
         os.makedirs(self.image_dir)
         os.makedirs(self.png_dir)
+        self.images: List[dict] = []
+        self.annotations: List[dict] = []
 
     def __enter__(self) -> 'PanopticSplitWriter':
         return self
@@ -385,6 +412,42 @@ class PanopticSplitWriter:
     def write_png(self, file_name: str, ids: np.ndarray) -> None:
         """Write segment ids as the split's panoptic PNG ``file_name``."""
         write_panoptic_png(osp.join(self.png_dir, file_name), ids)
+
+    def add_converted(self, img_src: str, img_name: str, png_name: str,
+                      ids: np.ndarray, segments_info: List[dict]) -> None:
+        """Stage one converted sample and record its image and annotation.
+
+        Args:
+            img_src (str): Source image, linked or copied as ``img_name``.
+            img_name (str): Output image file name.
+            png_name (str): Output panoptic PNG file name.
+            ids (np.ndarray): Segment-id map (H, W) written as the PNG.
+            segments_info (list[dict]): The sample's ``segments_info``.
+        """
+        self.add_image(img_src, img_name)
+        self.write_png(png_name, ids)
+        img_id = len(self.images) + 1
+        height, width = ids.shape[:2]
+        self.images.append(
+            dict(id=img_id, file_name=img_name, height=height, width=width))
+        self.annotations.append(
+            dict(image_id=img_id, file_name=png_name,
+                 segments_info=segments_info))
+
+    def commit_converted(self, description: str,
+                         categories: List[dict]) -> str:
+        """Publish the samples staged with :meth:`add_converted`.
+
+        Args:
+            description (str): ``info.description`` of the JSON.
+            categories (list[dict]): COCO panoptic categories.
+
+        Returns:
+            str: Path of the published JSON.
+        """
+        return self.commit(
+            dict(info=dict(description=description), images=self.images,
+                 annotations=self.annotations, categories=categories))
 
     def commit(self, coco: dict) -> str:
         """Write the JSON; publish images, PNGs and JSON over older ones.
