@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from mmpanoptic_cabb.datasets.synthetic import (SYNTHETIC_CATEGORIES,
-                                                 ids_to_rgb, make_sample,
-                                                 rgb_to_ids,
-                                                 write_synthetic_dataset)
+                                                ids_to_rgb, make_sample,
+                                                rgb_to_ids,
+                                                write_synthetic_dataset)
 
 
 def _load_ids(path: str) -> np.ndarray:

@@ -1,9 +1,8 @@
 """The per-level "Mini-DL" block of the Seamless semantic head."""
-from typing import Sequence, Tuple, Union
+from typing import Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor
