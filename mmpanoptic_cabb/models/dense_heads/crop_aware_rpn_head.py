@@ -11,7 +11,7 @@ from mmdet.utils import InstanceList, OptInstanceList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..losses import gt_truncated_flags, is_cabb_loss
+from ..losses import bind_cabb_loss, gt_truncated_flags, is_cabb_loss
 
 
 @MODELS.register_module()
@@ -28,12 +28,7 @@ class CropAwareRPNHead(RPNHead):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if is_cabb_loss(self.loss_bbox):
-            if self.reg_decoded_bbox:
-                raise ValueError('CABBLoss regresses normalised deltas; set '
-                                 'reg_decoded_bbox=False.')
-            self.loss_bbox.bind_coder_stats(self.bbox_coder.means,
-                                            self.bbox_coder.stds)
+        bind_cabb_loss(self.loss_bbox, self.bbox_coder, self.reg_decoded_bbox)
 
     def _get_targets_single(self,
                             flat_anchors: Union[Tensor, BaseBoxes],

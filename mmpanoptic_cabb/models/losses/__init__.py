@@ -1,6 +1,9 @@
 """models.losses of mmpanoptic_cabb."""
 from .cabb_loss import CABBLoss
 from .cabb_solver import cabb_targets
-from .truncation import gt_truncated_flags, is_cabb_loss
+from .truncation import bind_cabb_loss, gt_truncated_flags, is_cabb_loss
 
-__all__ = ['CABBLoss', 'cabb_targets', 'gt_truncated_flags', 'is_cabb_loss']
+__all__ = [
+    'CABBLoss', 'cabb_targets', 'bind_cabb_loss', 'gt_truncated_flags',
+    'is_cabb_loss'
+]

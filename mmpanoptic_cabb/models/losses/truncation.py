@@ -29,3 +29,26 @@ def gt_truncated_flags(gt_instances: InstanceData) -> Tensor:
 def is_cabb_loss(loss: nn.Module) -> bool:
     """Whether ``loss`` consumes truncation flags (a :class:`CABBLoss`)."""
     return isinstance(loss, CABBLoss)
+
+
+def bind_cabb_loss(loss: nn.Module, bbox_coder, reg_decoded_bbox: bool) -> None:
+    """Give a head's :class:`CABBLoss` the statistics of its box coder.
+
+    Called by every crop-aware head at construction; does nothing when
+    ``loss`` is not a CABBLoss.
+
+    Args:
+        loss (nn.Module): The head's ``loss_bbox``.
+        bbox_coder: The head's box coder (``means`` / ``stds``).
+        reg_decoded_bbox (bool): The head's setting; CABBLoss needs deltas.
+
+    Raises:
+        ValueError: If ``loss`` is a CABBLoss and ``reg_decoded_bbox`` is
+            True.
+    """
+    if not is_cabb_loss(loss):
+        return
+    if reg_decoded_bbox:
+        raise ValueError('CABBLoss regresses normalised deltas; set '
+                         'reg_decoded_bbox=False.')
+    loss.bind_coder_stats(bbox_coder.means, bbox_coder.stds)

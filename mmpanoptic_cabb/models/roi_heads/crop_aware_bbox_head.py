@@ -8,7 +8,7 @@ from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
 from torch import Tensor
 
-from ..losses import is_cabb_loss
+from ..losses import bind_cabb_loss, is_cabb_loss
 
 
 @MODELS.register_module()
@@ -26,12 +26,7 @@ class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if is_cabb_loss(self.loss_bbox):
-            if self.reg_decoded_bbox:
-                raise ValueError('CABBLoss regresses normalised deltas; set '
-                                 'reg_decoded_bbox=False.')
-            self.loss_bbox.bind_coder_stats(self.bbox_coder.means,
-                                            self.bbox_coder.stds)
+        bind_cabb_loss(self.loss_bbox, self.bbox_coder, self.reg_decoded_bbox)
 
     @staticmethod
     def get_truncated_targets(sampling_results: List[SamplingResult],
