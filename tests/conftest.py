@@ -3,7 +3,8 @@ import os.path as osp
 
 import pytest
 
-from mmpanoptic_cabb.datasets.synthetic import write_synthetic_dataset
+from mmpanoptic_cabb.data_preparation.synthetic import \
+    write_synthetic_dataset
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

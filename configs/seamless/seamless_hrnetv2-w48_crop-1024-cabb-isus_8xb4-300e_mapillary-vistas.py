@@ -3,6 +3,5 @@
 # seamless_hrnetv2-w48_crop-1024-cabb_8xb4-300e_mapillary-vistas.py).
 _base_ = './seamless_hrnetv2-w48_crop-1024-isus_8xb4-300e_mapillary-vistas.py'
 
-model = dict(
-    rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
-    roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))
+model = dict(rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
+             roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))

@@ -2,6 +2,5 @@
 # loss (Sec. 2.3) in the region proposal head and in the RoI box head. Nothing else differs.
 _base_ = './seamless_hrnetv2-w48_crop-1024_8xb4-300e_mapillary-vistas.py'
 
-model = dict(
-    rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
-    roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))
+model = dict(rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
+             roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))

@@ -4,41 +4,24 @@
 # rescaled to the same s0.
 _base_ = './seamless_hrnetv2-w48_crop-1024_8xb4-300e_mapillary-vistas.py'
 
-s0 = 1344       # paper: s_0 of full-image training
-max_epochs = 75
+s0 = 1344  # paper: s_0 of full-image training
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='LoadPanopticAnnotationsLean',
-         backend_args={{_base_.backend_args}}),
-    dict(type='ISUSResize',
-         short_side=s0,
-         stuff_range={{_base_.scale_range}},
-         isus=False),
-    dict(type='PanopticRandomFlip', prob=0.5),
-    dict(type='InstMapToMasks'),
-    dict(type='PackPanopticInputs'),
+    dict(step, short_side=s0) if step.type == 'ISUSResize' else step
+    for step in _base_.train_pipeline
+    if step.type != 'TruncationAwareRandomCrop'
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='Resize', scale=(s0 * 8, s0), keep_ratio=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor')),
+    dict(step, scale=(s0 * 8, s0)) if step.type == 'Resize' else step
+    for step in _base_.test_pipeline
 ]
 train_dataloader = dict(
     batch_size=1, dataset=dict(dataset=dict(pipeline=train_pipeline)))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
+max_epochs = 75
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.02))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=200),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=True,
-         convert_to_iter_based=True, begin=0, end=max_epochs),
-]
-# lr_0 above is for 8 images per iteration (8 GPUs x 1).
-auto_scale_lr = dict(base_batch_size=8)
+auto_scale_lr = dict(base_batch_size=8)   # 8 GPUs x 1 image
 default_hooks = dict(checkpoint=dict(interval=5))

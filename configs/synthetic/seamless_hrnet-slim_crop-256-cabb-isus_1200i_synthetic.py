@@ -2,6 +2,5 @@
 # head and in the RoI box head (as in seamless_hrnet-slim_crop-256-cabb_1200i_synthetic.py).
 _base_ = './seamless_hrnet-slim_crop-256-isus_1200i_synthetic.py'
 
-model = dict(
-    rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
-    roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))
+model = dict(rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
+             roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))

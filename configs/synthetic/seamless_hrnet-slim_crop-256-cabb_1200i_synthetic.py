@@ -2,6 +2,5 @@
 # the region proposal head and in the RoI box head. Nothing else differs.
 _base_ = './seamless_hrnet-slim_crop-256_1200i_synthetic.py'
 
-model = dict(
-    rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
-    roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))
+model = dict(rpn_head=dict(loss_bbox=dict(type='CABBLoss')),
+             roi_head=dict(bbox_head=dict(loss_bbox=dict(type='CABBLoss'))))

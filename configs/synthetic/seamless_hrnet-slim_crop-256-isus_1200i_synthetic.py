@@ -1,26 +1,10 @@
 # CROP + ISUS at slim width: the CROP config with instance scale-uniform sampling (Sec. 2.1): when a
 # thing class is drawn, the drawn instance is rescaled onto a uniformly drawn pyramid level by the
-# model's own level rule (its RoI extractor's finest_scale and number of feature maps); sigma is
-# clamped to r_th = [0.25, 4]. Stuff draws keep sigma ~ U(r_st). Nothing else differs.
+# model's own level rule (its RoI extractor's finest_scale and featmap_strides); sigma is clamped
+# to r_th. Stuff draws keep sigma ~ U(r_st). Nothing else differs.
 _base_ = './seamless_hrnet-slim_crop-256_1200i_synthetic.py'
 
-thing_range = (0.25, 4.0)   # paper: r_th
-
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='LoadPanopticAnnotationsLean',
-         backend_args={{_base_.backend_args}}),
-    dict(type='ISUSResize',
-         short_side={{_base_.s0}},
-         stuff_range={{_base_.scale_range}},
-         thing_range=thing_range,
-         isus=True,
-         # the model's level rule, read from its RoI extractor
-         finest_scale={{_base_.model.roi_head.bbox_roi_extractor.finest_scale}},
-         featmap_strides={{_base_.model.roi_head.bbox_roi_extractor.featmap_strides}}),  # noqa: E501
-    dict(type='PanopticRandomFlip', prob=0.5),
-    dict(type='TruncationAwareRandomCrop', crop_size={{_base_.crop_size}}),
-    dict(type='InstMapToMasks'),
-    dict(type='PackPanopticInputs'),
-]
+    dict(step, isus=True, level_rule=_base_.model.roi_head.bbox_roi_extractor)
+    if step.type == 'ISUSResize' else step for step in _base_.train_pipeline]
 train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))

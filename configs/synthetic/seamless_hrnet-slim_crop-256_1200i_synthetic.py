@@ -5,18 +5,10 @@
 _base_ = [
     '../_base_/models/seamless_hrnet-slim_fpn_dlv3plus.py',
     '../_base_/datasets/synthetic_panoptic.py',
-    '../_base_/schedules/sgd_linear-warmup-decay_2k.py',
+    '../_base_/schedules/sgd_linear-warmup-decay_1200i.py',
     '../_base_/default_runtime.py',
 ]
 
-max_iters = 1200
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=50),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=0,
-         end=max_iters),
-]
 default_hooks = dict(logger=dict(interval=20))
 
 # The ASPP runs on the 1/32 branch: a 256 px crop is only 8x8 cells there. Its dilations are

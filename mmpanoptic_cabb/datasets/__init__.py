@@ -3,7 +3,7 @@ from . import samplers, transforms  # noqa: F401
 from .cityscapes_panoptic import CityscapesPanopticDataset
 from .coco_panoptic_base import CocoPanopticBaseDataset
 from .idd_panoptic import IDDPanopticDataset
-from .mapillary_vistas import MapillaryVistasPanopticDataset
+from .mapillary_vistas_panoptic import MapillaryVistasPanopticDataset
 from .synthetic_panoptic import SyntheticPanopticDataset
 
 __all__ = [

@@ -1,8 +1,7 @@
 """Cityscapes panoptic segmentation as an mmdet dataset."""
 from mmdet.registry import DATASETS
+from .categories import CITYSCAPES_CATEGORIES, metainfo_from_categories
 from .coco_panoptic_base import CocoPanopticBaseDataset
-from .converters.categories import (CITYSCAPES_CATEGORIES,
-                                    metainfo_from_categories)
 
 
 @DATASETS.register_module()

@@ -30,8 +30,8 @@ class CocoPanopticBaseDataset(CocoPanopticDataset):
     segments from the per-image index rather than by segment id, which stays
     fast when segment ids repeat across images (Cityscapes, IDD).
 
-    The converters in :mod:`mmpanoptic_cabb.datasets.converters` also write
-    categories things first, so their JSONs suit JSON-ordered consumers
+    The converters in :mod:`mmpanoptic_cabb.data_preparation.converters` also
+    write categories things first, so their JSONs suit JSON-ordered consumers
     (mmdet's metrics) as well.
 
     Arguments are those of mmdet's ``CocoPanopticDataset``.

@@ -1,8 +1,7 @@
 """IDD (Indian Driving Dataset, level-3 ids) panoptic as an mmdet dataset."""
 from mmdet.registry import DATASETS
+from .categories import IDD_LEVEL3_CATEGORIES, metainfo_from_categories
 from .coco_panoptic_base import CocoPanopticBaseDataset
-from .converters.categories import (IDD_LEVEL3_CATEGORIES,
-                                    metainfo_from_categories)
 
 
 @DATASETS.register_module()

@@ -8,12 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mmpanoptic_cabb.datasets.converters import (
+from mmpanoptic_cabb.data_preparation.converters import (
     BadIdError, InvalidAnnotationError, MismatchedFilesError,
-    MissingInputError, convert_cityscapes_split, read_panoptic_png,
-    validate_panoptic_split)
-from mmpanoptic_cabb.datasets.converters.categories import \
-    CITYSCAPES_CATEGORIES
+    MissingInputError, convert_cityscapes_split, validate_panoptic_split)
+from mmpanoptic_cabb.datasets.categories import CITYSCAPES_CATEGORIES
+from mmpanoptic_cabb.structures.panoptic_png import read_panoptic_png
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 H, W = 24, 40

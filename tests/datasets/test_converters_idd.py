@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mmpanoptic_cabb.datasets.converters import (
+from mmpanoptic_cabb.data_preparation.converters import (
     BadIdError, MismatchedFilesError, MissingInputError, convert_idd_split,
-    read_panoptic_png, validate_panoptic_split)
-from mmpanoptic_cabb.datasets.converters.categories import \
-    IDD_LEVEL3_CATEGORIES
+    validate_panoptic_split)
+from mmpanoptic_cabb.datasets.categories import IDD_LEVEL3_CATEGORIES
+from mmpanoptic_cabb.structures.panoptic_png import read_panoptic_png
 
 H, W = 20, 36
 # (sequence, frame, image extension); frame 000123 repeats across sequences.

@@ -7,12 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
-from mmpanoptic_cabb.datasets.converters import (
+from mmpanoptic_cabb.data_preparation.converters import (
     BadIdError, InvalidAnnotationError, MismatchedFilesError,
-    MissingInputError, convert_mapillary_vistas_split, read_panoptic_png,
-    write_panoptic_png)
-from mmpanoptic_cabb.datasets.converters.categories import \
+    MissingInputError, convert_mapillary_vistas_split)
+from mmpanoptic_cabb.datasets.categories import \
     MAPILLARY_VISTAS_V12_CATEGORIES
+from mmpanoptic_cabb.structures.panoptic_png import (read_panoptic_png,
+                                                     write_panoptic_png)
 
 H, W = 18, 30
 KEYS = ('0aBcD_eFgH', 'Zz9_-yX8w', 'k3y_three')

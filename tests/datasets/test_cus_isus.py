@@ -11,6 +11,7 @@ from scipy.stats import chisquare
 
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.utils import register_all_modules
+from mmengine.config import Config
 from mmpanoptic_cabb.datasets.samplers import (ClassIndex, ClassUniformDataset,
                                                ClassUniformSampler)
 from mmpanoptic_cabb.datasets.samplers import class_uniform_sampler
@@ -31,6 +32,8 @@ METAINFO = dict(
     thing_classes=('car', 'person'),
     stuff_classes=('sky', 'road', 'pole'))
 CAR, PERSON, SKY, ROAD, POLE = range(5)
+#: The RoI extractor's ``featmap_strides`` of mmdet's FPN: four levels.
+STRIDES_4 = (4, 8, 16, 32)
 
 
 def write_coco_panoptic(root, num_images=8, h=48, w=64):
@@ -96,7 +99,10 @@ def write_coco_panoptic(root, num_images=8, h=48, w=64):
     return root
 
 
-def train_pipeline(isus=True, crop=(32, 32), finest_scale=8, num_levels=4):
+def train_pipeline(isus=True,
+                   crop=(32, 32),
+                   finest_scale=8,
+                   featmap_strides=STRIDES_4):
     return [
         dict(type='LoadImageFromFile'),
         dict(type='LoadPanopticAnnotationsLean'),
@@ -106,8 +112,8 @@ def train_pipeline(isus=True, crop=(32, 32), finest_scale=8, num_levels=4):
             stuff_range=(0.8, 1.25),
             thing_range=(0.25, 4.0),
             isus=isus,
-            finest_scale=finest_scale,
-            num_levels=num_levels),
+            level_rule=dict(
+                finest_scale=finest_scale, featmap_strides=featmap_strides)),
         dict(type='PanopticRandomFlip', prob=0.5),
         dict(type='TruncationAwareRandomCrop', crop_size=crop),
         dict(type='InstMapToMasks'),
@@ -276,21 +282,30 @@ def isus_levels(transform, draws=400, **kwargs):
 
 def test_isus_levels_are_uniform_when_clamp_does_not_bind():
     # instance scale 32 after s0; targets 8 * 2**(l + .5): sigma in [.35, 2.9]
-    t = ISUSResize(short_side=64, finest_scale=8, num_levels=4)
+    t = ISUSResize(
+        short_side=64,
+        level_rule=dict(finest_scale=8, featmap_strides=STRIDES_4))
     levels, targets, sigmas = isus_levels(t)
     np.testing.assert_array_equal(levels, targets)
     counts = np.bincount(levels, minlength=4)
     assert chisquare(counts).pvalue > 1e-3, counts
     assert ((sigmas >= 0.25) & (sigmas <= 4.0)).all()
     t = ISUSResize(
-        short_side=64, finest_scale=8, num_levels=4, level_position='uniform')
+        short_side=64,
+        level_rule=dict(finest_scale=8, featmap_strides=STRIDES_4),
+        level_position='uniform')
     levels, targets, _ = isus_levels(t)
     np.testing.assert_array_equal(levels, targets)
 
 
 def test_level_rule_changes_isus_targets():
-    a = ISUSResize(short_side=64, finest_scale=8, num_levels=4)
-    b = ISUSResize(short_side=64, finest_scale=16, num_levels=3)
+    a = ISUSResize(
+        short_side=64,
+        level_rule=dict(finest_scale=8, featmap_strides=STRIDES_4))
+    b = ISUSResize(
+        short_side=64,
+        level_rule=dict(finest_scale=16, featmap_strides=(8, 16, 32)))
+    assert (a.num_levels, b.num_levels) == (4, 3)
     _, _, sig_a = isus_levels(a, draws=200)
     levels_b, targets_b, sig_b = isus_levels(b, draws=200)
     np.testing.assert_allclose(
@@ -306,7 +321,9 @@ def test_level_rule_changes_isus_targets():
 
 
 def test_clamp_binds_for_extreme_instances():
-    t = ISUSResize(short_side=64, finest_scale=56, num_levels=4)
+    t = ISUSResize(
+        short_side=64,
+        level_rule=dict(finest_scale=56, featmap_strides=STRIDES_4))
     _, targets, sigmas = isus_levels(t, box=(30, 20, 32, 22))
     assert ((sigmas >= 0.25) & (sigmas <= 4.0)).all()
     assert (sigmas == 4.0).all()  # a 2-px instance cannot reach any level
@@ -328,14 +345,30 @@ def test_stuff_and_cus_use_stuff_range():
 
 def test_isus_draws_instance_when_only_class_given():
     np.random.seed(0)
-    t = ISUSResize(short_side=64, finest_scale=8, num_levels=4)
+    t = ISUSResize(
+        short_side=64,
+        level_rule=dict(finest_scale=8, featmap_strides=STRIDES_4))
     results = one_instance_results()
     del results['sampled_instance']
     out = t(results)
     assert out['sampled_instance'] == 0 and out['isus_level'] >= 0
     assert 'finest_scale=8' in repr(t)
+    assert 'featmap_strides=(4, 8, 16, 32)' in repr(t)
     with pytest.raises(ValueError):
         ISUSResize(thing_range=(2, 1))
+    with pytest.raises(ValueError, match='featmap_strides'):
+        ISUSResize(level_rule=dict(featmap_strides=()))
+
+
+def test_level_rule_has_one_form():
+    # the RoI extractor's config (finest_scale, featmap_strides); nothing
+    # else: no num_levels, no separate finest_scale / featmap_strides.
+    assert ISUSResize().num_levels == 4
+    assert ISUSResize(level_rule=dict(featmap_strides=[4, 8])).num_levels == 2
+    for other in (dict(num_levels=4), dict(featmap_strides=[4, 8]),
+                  dict(finest_scale=56)):
+        with pytest.raises(TypeError):
+            ISUSResize(**other)
 
 
 # --------------------------------------------------------- Fig. 2 tool
@@ -373,6 +406,26 @@ def test_scale_stats_tool(data_root, tmp_path):
         assert len(mode['level_fractions']) == 4
         assert abs(sum(mode['level_fractions']) - 1) < 1e-6
         assert all(0 <= iou <= 1 for iou in mode['crop_ious'])
+
+
+def test_scale_stats_level_rule_sources():
+    tool = load_tool('scale_stats')
+    isus = dict(
+        type='ISUSResize',
+        level_rule=dict(finest_scale=8, featmap_strides=[4, 8, 16]))
+    from_pipeline = Config(
+        dict(train_dataloader=dict(dataset=dict(pipeline=[isus]))))
+    assert tool.level_rule(from_pipeline) == (8.0, 3)
+    from_model = Config(
+        dict(
+            model=dict(
+                roi_head=dict(
+                    bbox_roi_extractor=dict(
+                        finest_scale=16, featmap_strides=[4, 8]))),
+            train_dataloader=dict(dataset=dict(pipeline=[isus]))))
+    assert tool.level_rule(from_model) == (16.0, 2)
+    defaults = Config(dict(train_dataloader=dict(dataset=dict(pipeline=[]))))
+    assert tool.level_rule(defaults) == (56.0, 4)
 
 
 def test_benchmark_pipeline_runs_both_paths(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from mmpanoptic_cabb.datasets.transforms import ISUSResize
 from mmpanoptic_cabb.datasets.transforms.isus_scale import (box_scale,
                                                             isus_scale_factor,
                                                             level_scale_range,
@@ -81,6 +82,15 @@ def test_level_rule_matches_mmdet_roi_extractor():
             box_scale(rois[:, 1:].numpy()), finest_scale, len(strides))
         # float32 (mmdet) vs float64 (ours) may differ exactly at a boundary
         assert (ours != expected).mean() < 1e-3
+        # ISUSResize takes the extractor's config unchanged as its rule.
+        resize = ISUSResize(level_rule=dict(
+            type='SingleRoIExtractor',
+            roi_layer=dict(type='RoIAlign', output_size=7),
+            out_channels=8,
+            featmap_strides=strides,
+            finest_scale=finest_scale))
+        assert resize.num_levels == extractor.num_inputs == len(strides)
+        assert resize.finest_scale == extractor.finest_scale
 
 
 def test_center_targets_and_validation():

@@ -10,11 +10,12 @@ from mmdet.datasets import CocoPanopticDataset
 from mmdet.registry import DATASETS
 from mmpanoptic_cabb.datasets.cityscapes_panoptic import \
     CityscapesPanopticDataset
-from mmpanoptic_cabb.datasets.converters import (
+from mmpanoptic_cabb.data_preparation.converters import (
     convert_cityscapes_split, convert_idd_split,
     convert_mapillary_vistas_split)
 from mmpanoptic_cabb.datasets.idd_panoptic import IDDPanopticDataset
-from mmpanoptic_cabb.datasets.mapillary_vistas import \
+from mmpanoptic_cabb.datasets.synthetic_panoptic import SyntheticPanopticDataset
+from mmpanoptic_cabb.datasets.mapillary_vistas_panoptic import \
     MapillaryVistasPanopticDataset
 from .test_converters_cityscapes import (cityscapes_instance_ids,
                                          make_cityscapes_root)
@@ -192,28 +193,43 @@ def test_category_mismatch(tmp_path, edit, pattern):
 
 
 def test_configs_build(tmp_path):
-    """The ``_base_`` dataset configs name our classes and the paper values."""
+    """The ``_base_`` dataset configs name our classes and the paper values,
+    set in the steps of the shared crop pipeline (found by type)."""
     from mmengine.config import Config
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     expected = dict(
         mapillary_vistas_panoptic=(MapillaryVistasPanopticDataset, 37, 28,
-                                   2400, (1024, 1024)),
-        cityscapes_panoptic=(CityscapesPanopticDataset, 8, 11, 1024, (512,
-                                                                      512)),
-        idd_panoptic=(IDDPanopticDataset, 9, 17, 1080, (512, 512)))
-    for name, (cls, n_th, n_st, s0, crop) in expected.items():
+                                   2400, (0.8, 1.25), (1024, 1024), 4),
+        cityscapes_panoptic=(CityscapesPanopticDataset, 8, 11, 1024,
+                             (0.5, 2.0), (512, 512), 8),
+        idd_panoptic=(IDDPanopticDataset, 9, 17, 1080, (0.5, 2.0),
+                      (512, 512), 8),
+        synthetic_panoptic=(SyntheticPanopticDataset, 3, 4, 512, (0.5, 2.0),
+                            (256, 256), 2))
+    for name, (cls, n_th, n_st, s0, r_st, crop, batch) in expected.items():
         cfg = Config.fromfile(
             osp.join(repo, 'configs', '_base_', 'datasets', name + '.py'))
-        assert DATASETS.get(cfg.dataset_type) is cls
+        for dataset in (cfg.train_dataloader.dataset.dataset,
+                        cfg.val_dataloader.dataset,
+                        cfg.test_dataloader.dataset):
+            assert DATASETS.get(dataset.type) is cls
+            assert dataset.data_root == cfg.data_root
         assert (len(cls.METAINFO['thing_classes']),
                 len(cls.METAINFO['stuff_classes'])) == (n_th, n_st)
         assert n_th + n_st == len(cls.METAINFO['classes'])
-        assert (cfg.s0, cfg.crop_size) == (s0, crop)
-        assert cfg.val_evaluator.type == 'PanopticQualityMetric'
-        assert cfg.val_evaluator.seg_prefix.endswith('annotations/'
-                                                     'panoptic_val/')
-    assert np.isclose(
-        Config.fromfile(
-            osp.join(repo, 'configs', '_base_', 'datasets',
-                     'mapillary_vistas_panoptic.py')).scale_range,
-        (0.8, 1.25)).all()
+        for pipeline in (cfg.train_pipeline,
+                         cfg.train_dataloader.dataset.dataset.pipeline):
+            steps = {step.type: step for step in pipeline}
+            assert steps['ISUSResize'].short_side == s0
+            assert tuple(steps['ISUSResize'].stuff_range) == r_st
+            assert tuple(steps['TruncationAwareRandomCrop'].crop_size) == crop
+        for loader in (cfg.val_dataloader, cfg.test_dataloader):
+            resize = {s.type: s for s in loader.dataset.pipeline}['Resize']
+            assert tuple(resize.scale) == (8 * s0, s0)
+        assert cfg.train_dataloader.batch_size == batch
+        for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+            assert evaluator.type == 'PanopticQualityMetric'
+            assert evaluator.ann_file == (cfg.data_root +
+                                          'annotations/panoptic_val.json')
+            assert evaluator.seg_prefix == (cfg.data_root +
+                                            'annotations/panoptic_val/')

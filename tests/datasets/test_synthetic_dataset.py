@@ -6,7 +6,7 @@ import numpy as np
 from mmengine.registry import init_default_scope
 
 from mmpanoptic_cabb.datasets import SyntheticPanopticDataset
-from mmpanoptic_cabb.datasets.synthetic import synthetic_metainfo
+from mmpanoptic_cabb.datasets.categories import synthetic_metainfo
 
 
 def _dataset(root: str, pipeline=(), test_mode=False):

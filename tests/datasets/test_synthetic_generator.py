@@ -4,20 +4,13 @@ import json
 import os
 import os.path as osp
 
-import cv2
 import numpy as np
 import pytest
 
-from mmpanoptic_cabb.datasets.synthetic import (SYNTHETIC_CATEGORIES,
-                                                ids_to_rgb, make_sample,
-                                                rgb_to_ids,
-                                                write_synthetic_dataset)
-
-
-def _load_ids(path: str) -> np.ndarray:
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    assert bgr is not None, path
-    return rgb_to_ids(bgr[..., ::-1])
+from mmpanoptic_cabb.data_preparation.synthetic import (
+    make_sample, write_synthetic_dataset)
+from mmpanoptic_cabb.datasets.categories import SYNTHETIC_CATEGORIES
+from mmpanoptic_cabb.structures.panoptic_png import read_panoptic_png
 
 
 def _tree_digest(root: str) -> str:
@@ -28,14 +21,6 @@ def _tree_digest(root: str) -> str:
             with open(osp.join(dirpath, name), 'rb') as f:
                 digest.update(f.read())
     return digest.hexdigest()
-
-
-def test_rgb_id_round_trip():
-    ids = np.array([[0, 1, 255, 256, 65535, 65536, 256**3 - 1]])
-    rgb = ids_to_rgb(ids)
-    assert rgb.dtype == np.uint8 and rgb.shape == (1, 7, 3)
-    assert rgb[0, 3].tolist() == [0, 1, 0]
-    np.testing.assert_array_equal(rgb_to_ids(rgb), ids)
 
 
 def test_layout_and_categories(tiny_synthetic_root):
@@ -59,8 +44,8 @@ def test_png_ids_areas_and_boxes_match_json(tiny_synthetic_root):
         coco = json.load(f)
     cat_ids = {c['id'] for c in coco['categories']}
     for ann in coco['annotations']:
-        ids = _load_ids(osp.join(root, 'annotations', 'panoptic_train',
-                                 ann['file_name']))
+        ids = read_panoptic_png(
+            osp.join(root, 'annotations', 'panoptic_train', ann['file_name']))
         json_ids = [s['id'] for s in ann['segments_info']]
         assert len(set(json_ids)) == len(json_ids), 'duplicate segment ids'
         present = set(np.unique(ids).tolist()) - {0}

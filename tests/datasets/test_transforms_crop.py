@@ -62,7 +62,7 @@ def test_truncation_on_each_side_and_touching_edge():
     inst[26:30, 26:30] = 6  # touches right and bottom edges only
     inst[20:22, 20:22] = 7  # strictly inside
     results = fixed_crop(10, 10, (20, 20))(make_results(inst))
-    flags = results['gt_bboxes_truncated']
+    flags = results['gt_truncated']
     expected = np.zeros((7, 4), dtype=bool)
     expected[0, L] = expected[1, T] = expected[2, R] = expected[3, B] = True
     np.testing.assert_array_equal(flags, expected)
@@ -84,7 +84,7 @@ def test_instance_cut_into_two_pieces_keeps_one_box():
     assert len(results['gt_bboxes']) == 1
     np.testing.assert_array_equal(results['gt_bboxes'].numpy()[0],
                                   [5, 5, 18, 20])
-    np.testing.assert_array_equal(results['gt_bboxes_truncated'][0],
+    np.testing.assert_array_equal(results['gt_truncated'][0],
                                   [False, False, False, True])
     piece = results['gt_inst_map'] == 1
     assert piece[:, 5:8].any() and piece[:, 15:18].any()
@@ -98,7 +98,7 @@ def test_dropped_instances_drop_their_rows():
     inst[35:39, 35:39] = 3  # outside the crop
     inst[15:35, 12:16] = 4  # cut at the bottom
     results = make_results(inst, labels=[7, 8, 9, 10])
-    results['gt_bboxes_truncated'] = np.array(
+    results['gt_truncated'] = np.array(
         [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=bool)
     results['gt_instances_ids'] = np.array([100, 101, 102, 103])
     results['sampled_instance'] = 3
@@ -106,7 +106,7 @@ def test_dropped_instances_drop_their_rows():
     np.testing.assert_array_equal(results['gt_bboxes_labels'], [8, 10])
     np.testing.assert_array_equal(results['gt_instances_ids'], [101, 103])
     assert results['gt_ignore_flags'].shape == (2, )
-    np.testing.assert_array_equal(results['gt_bboxes_truncated'],
+    np.testing.assert_array_equal(results['gt_truncated'],
                                   [[0, 1, 0, 0], [0, 0, 0, 1]])
     assert set(np.unique(results['gt_inst_map'])) == {0, 1, 2}
     assert results['sampled_instance'] == 1
@@ -129,19 +129,19 @@ def test_multiple_crops_compose():
     inst[20:50, 5:40] = 1
     results = make_results(inst)
     results = fixed_crop(10, 10, (45, 45))(results)  # window x 10..55
-    np.testing.assert_array_equal(results['gt_bboxes_truncated'][0],
+    np.testing.assert_array_equal(results['gt_truncated'][0],
                                   [True, False, False, False])
     np.testing.assert_array_equal(results['gt_bboxes'].numpy()[0],
                                   [0, 10, 30, 40])
     results = fixed_crop(0, 0, (30, 45))(results)  # cuts the bottom now
-    np.testing.assert_array_equal(results['gt_bboxes_truncated'][0],
+    np.testing.assert_array_equal(results['gt_truncated'][0],
                                   [True, False, False, True])
     np.testing.assert_array_equal(results['gt_bboxes'].numpy()[0],
                                   [0, 10, 30, 30])
     np.testing.assert_array_equal(results['homography_matrix'],
                                   [[1, 0, -10], [0, 1, -10], [0, 0, 1]])
     results = fixed_crop(12, 5, (15, 20))(results)  # now cut on all sides
-    np.testing.assert_array_equal(results['gt_bboxes_truncated'][0],
+    np.testing.assert_array_equal(results['gt_truncated'][0],
                                   [True, True, True, True])
 
 
@@ -153,8 +153,8 @@ def test_masks_path_equals_inst_map_path():
     b = fixed_crop(7, 11, (16, 20))(make_results(inst, with_masks=True))
     np.testing.assert_array_equal(a['gt_bboxes'].numpy(),
                                   b['gt_bboxes'].numpy())
-    np.testing.assert_array_equal(a['gt_bboxes_truncated'],
-                                  b['gt_bboxes_truncated'])
+    np.testing.assert_array_equal(a['gt_truncated'],
+                                  b['gt_truncated'])
     a = InstMapToMasks()(a)
     np.testing.assert_array_equal(a['gt_masks'].masks, b['gt_masks'].masks)
     assert 'gt_inst_map' not in a
@@ -166,7 +166,7 @@ def test_small_image_is_cropped_to_min_without_flags():
     crop = TruncationAwareRandomCrop(crop_size=(20, 20))
     results = crop(make_results(inst))
     assert results['img'].shape[:2] == (10, 20)
-    flags = results['gt_bboxes_truncated'][0]
+    flags = results['gt_truncated'][0]
     assert not flags[T] and not flags[B]
     assert flags[L] or flags[R]
 
@@ -176,7 +176,7 @@ def test_negative_crop_handling():
     inst[0:4, 0:4] = 1
     keep = fixed_crop(20, 20, (10, 10))(make_results(inst))
     assert len(keep['gt_bboxes']) == 0
-    assert keep['gt_bboxes_truncated'].shape == (0, 4)
+    assert keep['gt_truncated'].shape == (0, 4)
     crop = fixed_crop(20, 20, (10, 10), allow_negative_crop=False)
     assert crop(make_results(inst)) is None
 
@@ -324,7 +324,7 @@ def test_fractional_box_that_only_touches_is_not_truncated():
     results['gt_bboxes'] = HorizontalBoxes(
         np.array([[9.6, 10, 20, 20], [9.4, 22, 20, 26]], dtype=np.float32))
     out = fixed_crop(0, 10, (30, 20))(results)
-    np.testing.assert_array_equal(out['gt_bboxes_truncated'],
+    np.testing.assert_array_equal(out['gt_truncated'],
                                   [[0, 0, 0, 0], [1, 0, 0, 0]])
 
 
@@ -357,5 +357,5 @@ def test_flags_are_pixel_exact_after_resize_and_flip(case, factor, flip):
             xs.max() >= x1 + cw and cxs.max() == cw - 1,
             ys.max() >= y1 + ch and cys.max() == ch - 1
         ]
-        np.testing.assert_array_equal(out['gt_bboxes_truncated'][row],
+        np.testing.assert_array_equal(out['gt_truncated'][row],
                                       expected)

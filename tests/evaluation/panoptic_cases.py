@@ -9,8 +9,10 @@ import json
 import os
 import os.path as osp
 
-import cv2
 import numpy as np
+
+from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
+                                                     write_panoptic_png)
 
 # category ids deliberately non-contiguous; class 'absent' never appears
 CATEGORIES = [
@@ -30,7 +32,7 @@ STUFF_CATS = [20, 21, 40]
 def _unique_ids(rng, n):
     ids = set()
     while len(ids) < n:
-        ids.add(int(rng.integers(1, 256**3)))
+        ids.add(int(rng.integers(1, MAX_PANOPTIC_ID + 1)))
     return list(ids)
 
 
@@ -129,13 +131,6 @@ def make_case(seed, num_images=4, h=24, w=32):
     return images
 
 
-def _write_png(path, ids):
-    ids = np.asarray(ids, dtype=np.int64)
-    bgr = np.stack([(ids >> 16) & 255, (ids >> 8) & 255, ids & 255],
-                   axis=-1).astype(np.uint8)
-    cv2.imwrite(path, bgr)
-
-
 def write_case(root, images, categories=CATEGORIES):
     """Write a case as COCO panoptic JSON + PNG folders.
 
@@ -154,8 +149,10 @@ def write_case(root, images, categories=CATEGORIES):
         name = f'img_{k:03d}.png'
         h, w = image['gt_ids'].shape
         infos.append(dict(id=k, file_name=name, height=h, width=w))
-        _write_png(osp.join(paths['gt_folder'], name), image['gt_ids'])
-        _write_png(osp.join(paths['pred_folder'], name), image['pred_ids'])
+        write_panoptic_png(
+            osp.join(paths['gt_folder'], name), image['gt_ids'])
+        write_panoptic_png(
+            osp.join(paths['pred_folder'], name), image['pred_ids'])
         gt_segs = []
         for seg in image['gt_segments']:
             area = int((image['gt_ids'] == seg['id']).sum())

@@ -6,12 +6,13 @@ import os.path as osp
 import subprocess
 import sys
 
-import cv2
 import numpy as np
 import pytest
 
 from mmpanoptic_cabb.evaluation.functional import (PanopticFormatError,
                                                    SUMMARY_KEYS)
+from mmpanoptic_cabb.structures.panoptic_png import (read_panoptic_png,
+                                                     write_panoptic_png)
 
 from .panoptic_cases import make_case, write_case
 
@@ -51,18 +52,6 @@ def _edit_json(path, edit):
         json.dump(data, f)
 
 
-def _write_ids(path, ids):
-    ids = np.asarray(ids, dtype=np.int64)
-    cv2.imwrite(path,
-                np.stack([(ids >> 16) & 255, (ids >> 8) & 255, ids & 255],
-                         axis=-1).astype(np.uint8))
-
-
-def _read_ids(path):
-    bgr = cv2.imread(path).astype(np.int64)
-    return bgr[..., 2] + 256 * bgr[..., 1] + 65536 * bgr[..., 0]
-
-
 def test_cli_writes_all_keys(case, tmp_path, capsys):
     out = str(tmp_path / 'results.json')
     CLI.main(_argv(case, '--out', out, '--per-class', '--nproc', '2'))
@@ -94,18 +83,18 @@ def test_missing_png(case):
 
 def test_png_id_absent_from_json(case):
     path = osp.join(case['pred_folder'], 'img_002.png')
-    ids = _read_ids(path)
+    ids = read_panoptic_png(path)
     ids[0, 0] = 4242
-    _write_ids(path, ids)
+    write_panoptic_png(path, ids)
     message = _expect_error(case, 'img_002.png', 4242)
     assert 'not in the JSON' in message
 
 
 def test_gt_png_id_absent_from_json(case):
     path = osp.join(case['gt_folder'], 'img_000.png')
-    ids = _read_ids(path)
+    ids = read_panoptic_png(path)
     ids[-1, -1] = 31337
-    _write_ids(path, ids)
+    write_panoptic_png(path, ids)
     _expect_error(case, 'img_000.png', 31337)
     CLI.main(_argv(case, '--lenient'))  # panopticapi's behaviour
 
@@ -149,7 +138,8 @@ def test_duplicate_segment_id(case):
 
 def test_size_mismatch(case):
     path = osp.join(case['pred_folder'], 'img_001.png')
-    _write_ids(path, np.pad(_read_ids(path), ((0, 2), (0, 0))))
+    write_panoptic_png(path, np.pad(read_panoptic_png(path),
+                                    ((0, 2), (0, 0))))
     _expect_error(case, 'img_001.png')
 
 

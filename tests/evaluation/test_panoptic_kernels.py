@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from mmpanoptic_cabb.evaluation.functional import (
     PanopticStats, compute_coco_panoptic_stats, evaluate_coco_panoptic,
     image_panoptic_stats, segment_confusion, summarize_panoptic_stats)
+from mmpanoptic_cabb.structures.panoptic_png import MAX_PANOPTIC_ID
 
 from .panoptic_cases import CATEGORIES, make_case, write_case
 from .references import (reference_miou, reference_parsing_covering,
@@ -197,7 +198,7 @@ def test_invariant_to_segment_id_relabelling(seed, relabel_seed):
         new = dict(image)
         for side in ('gt', 'pred'):
             segs = image[f'{side}_segments']
-            fresh = 1 + rng.choice(256**3 - 1, len(segs), replace=False)
+            fresh = 1 + rng.choice(MAX_PANOPTIC_ID, len(segs), replace=False)
             lut = {s['id']: int(f) for s, f in zip(segs, fresh)}
             ids = image[f'{side}_ids']
             new_ids = np.zeros_like(ids)

@@ -1,8 +1,15 @@
-"""Tests of the crop-aware RPN / RoI heads that route truncation flags."""
+"""Tests of the crop-aware RPN / box heads that route truncation flags.
+
+The flags travel ``gt_instances.truncated`` -> ``TruncationAwareRandomSampler``
+(``SamplingResult.pos_gt_truncated``) -> per-anchor / per-RoI ``truncated``
+-> ``CABBLoss(..., truncated=...)``; the RoI head is mmdet's
+``StandardRoIHead``.
+"""
 import copy
 
 import pytest
 import torch
+from mmdet.models.task_modules.prior_generators import anchor_inside_flags
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
@@ -15,9 +22,15 @@ CHANNELS = 8
 IMG_SHAPE = (64, 64)
 STRIDES = [4, 8]
 BETA = 1. / 9
+SAMPLER = 'TruncationAwareRandomSampler'
 
 
-def _rpn_cfg(head_type, loss_type, stds=(1., 1., 1., 1.)):
+def _default_sampler(head_type):
+    """mmdet's sampler for mmdet's heads, ours for the crop-aware ones."""
+    return SAMPLER if head_type.startswith('CropAware') else 'RandomSampler'
+
+
+def _rpn_cfg(head_type, loss_type, stds=(1., 1., 1., 1.), sampler=None):
     return dict(
         type=head_type,
         in_channels=CHANNELS,
@@ -43,7 +56,7 @@ def _rpn_cfg(head_type, loss_type, stds=(1., 1., 1., 1.)):
                 match_low_quality=True,
                 ignore_iof_thr=-1),
             sampler=dict(
-                type='RandomSampler',
+                type=sampler or _default_sampler(head_type),
                 num=64,
                 pos_fraction=0.5,
                 neg_pos_ub=-1,
@@ -53,9 +66,9 @@ def _rpn_cfg(head_type, loss_type, stds=(1., 1., 1., 1.)):
             debug=False))
 
 
-def _roi_cfg(roi_type, bbox_head_type, loss_type):
+def _roi_cfg(bbox_head_type, loss_type, sampler=None):
     return dict(
-        type=roi_type,
+        type='StandardRoIHead',
         bbox_roi_extractor=dict(
             type='SingleRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
@@ -84,7 +97,7 @@ def _roi_cfg(roi_type, bbox_head_type, loss_type):
                 match_low_quality=False,
                 ignore_iof_thr=-1),
             sampler=dict(
-                type='RandomSampler',
+                type=sampler or _default_sampler(bbox_head_type),
                 num=32,
                 pos_fraction=0.25,
                 neg_pos_ub=-1,
@@ -142,16 +155,29 @@ def _rpn_losses(head, gt_instances, sampler_seed=5):
 
 
 def _assert_same(losses_a, grads_a, losses_b, grads_b):
+    """Bitwise equal losses (per level for lists) and gradients."""
     assert losses_a.keys() == losses_b.keys()
     for key in losses_a:
         a, b = losses_a[key], losses_b[key]
+        assert isinstance(a, (list, tuple)) == isinstance(b, (list, tuple))
         if isinstance(a, (list, tuple)):
+            assert len(a) == len(b) > 0, key
             assert all(torch.equal(x, y) for x, y in zip(a, b)), key
         else:
             assert torch.equal(a, b), key
-    assert grads_a.keys() == grads_b.keys()
+    assert grads_a.keys() == grads_b.keys() and len(grads_a) > 0
     for name in grads_a:
         assert torch.equal(grads_a[name], grads_b[name]), name
+
+
+def test_assert_same_rejects_different_lengths():
+    one = dict(loss=[torch.tensor(1.)])
+    two = dict(loss=[torch.tensor(1.), torch.tensor(2.)])
+    grads = dict(w=torch.zeros(1))
+    with pytest.raises(AssertionError):
+        _assert_same(one, grads, two, grads)
+    with pytest.raises(AssertionError):
+        _assert_same(one, grads, one, dict(w=torch.zeros(1), b=torch.zeros(1)))
 
 
 def _set_wide_regression(layer, num_outputs):
@@ -171,37 +197,78 @@ def test_rpn_without_truncation_equals_plain_head(truncated):
                  *_rpn_losses(ours, _gt_instances(truncated)))
 
 
-def test_rpn_with_smooth_l1_equals_plain_head():
+@pytest.mark.parametrize('sampler', [SAMPLER, 'RandomSampler'])
+def test_rpn_with_smooth_l1_equals_plain_head(sampler):
     plain = _build(_rpn_cfg('RPNHead', 'SmoothL1Loss'))
-    ours = _build(_rpn_cfg('CropAwareRPNHead', 'SmoothL1Loss'))
+    ours = _build(
+        _rpn_cfg('CropAwareRPNHead', 'SmoothL1Loss', sampler=sampler))
     truncated = [[True, False, True, False], [False] * 4]
     _assert_same(*_rpn_losses(plain, _gt_instances()),
                  *_rpn_losses(ours, _gt_instances(truncated)))
 
 
-def test_rpn_flags_reach_positive_anchors():
-    head = _build(_rpn_cfg('CropAwareRPNHead', 'CABBLoss'))
-    truncated = [[False, False, True, False], [True, True, False, False]]
-    gt = _gt_instances(truncated)
+def _rpn_targets(head, gt_instances, sampler_seed=5):
+    """Targets of one image, unpacked by name."""
     feats = _feats()
     anchor_list, valid_flags = head.get_anchors([f.shape[-2:] for f in feats],
                                                 _img_metas(),
                                                 device='cpu')
-    torch.manual_seed(5)
-    targets = head.get_targets(
-        anchor_list,
-        valid_flags, [gt],
-        _img_metas(),
-        return_sampling_results=True)
-    bbox_weights = torch.cat(targets[3], 1)[0]
-    sampling_result = targets[5][0]
-    flags = torch.cat(targets[6], 1)[0]
+    torch.manual_seed(sampler_seed)
+    (labels_list, label_weights_list, bbox_targets_list, bbox_weights_list,
+     avg_factor, sampling_results, truncated_list) = head.get_targets(
+         anchor_list,
+         valid_flags, [gt_instances],
+         _img_metas(),
+         return_sampling_results=True)
+    bbox_weights = torch.cat(bbox_weights_list, 1)[0]
+    truncated = torch.cat(truncated_list, 1)[0]
+    return bbox_weights, truncated, sampling_results[0]
+
+
+@pytest.mark.parametrize('allowed_border', [-1, 0], ids=['all', 'inside'])
+def test_rpn_flags_reach_positive_anchors(allowed_border):
+    """Positive anchors get the flags of their assigned GT, all others
+    False; with ``allowed_border=0`` the flags are unmapped from the inside
+    anchors to all anchors like mmdet's targets."""
+    cfg = _rpn_cfg('CropAwareRPNHead', 'CABBLoss')
+    cfg['train_cfg']['allowed_border'] = allowed_border
+    head = _build(cfg)
+    truncated = [[False, False, True, False], [True, True, False, False]]
+    gt = _gt_instances(truncated)
+    bbox_weights, flags, sampling_result = _rpn_targets(head, gt)
     positive = bbox_weights[:, 0] > 0
+    assert flags.shape == (len(bbox_weights), 4) and flags.dtype == torch.bool
     assert positive.sum() == len(sampling_result.pos_inds) > 0
     expected = gt.truncated[sampling_result.pos_assigned_gt_inds]
-    assert torch.equal(flags[sampling_result.pos_inds], expected)
+    assert torch.equal(sampling_result.pos_gt_truncated, expected)
+    # pos_inds are sorted, so positives keep their order when unmapped
+    assert torch.equal(flags[positive], expected)
     assert not flags[~positive].any()
     assert set(sampling_result.pos_assigned_gt_inds.tolist()) == {0, 1}
+    if allowed_border == 0:
+        anchor_list, valid_flags = head.get_anchors(
+            [f.shape[-2:] for f in _feats()], _img_metas(), device='cpu')
+        inside = anchor_inside_flags(
+            torch.cat(anchor_list[0]), torch.cat(valid_flags[0]), IMG_SHAPE,
+            allowed_border)
+        assert not inside.all()  # the unmap to all anchors is exercised
+        assert not flags[~inside].any()
+
+
+def test_rpn_without_gt_equals_plain_head():
+    plain = _build(_rpn_cfg('RPNHead', 'SmoothL1Loss'))
+    ours = _build(_rpn_cfg('CropAwareRPNHead', 'CABBLoss'))
+    empty = InstanceData(
+        bboxes=torch.zeros((0, 4)),
+        labels=torch.zeros((0, ), dtype=torch.long),
+        truncated=torch.zeros((0, 4), dtype=torch.bool))
+    plain_empty = InstanceData(
+        bboxes=torch.zeros((0, 4)),
+        labels=torch.zeros((0, ), dtype=torch.long))
+    _assert_same(*_rpn_losses(plain, plain_empty), *_rpn_losses(ours, empty))
+    _, flags, sampling_result = _rpn_targets(ours, empty)
+    assert sampling_result.pos_gt_truncated.shape == (0, 4)
+    assert not flags.any()
 
 
 def test_rpn_truncation_lowers_loss_and_zeroes_covering_predictions():
@@ -264,38 +331,74 @@ def _roi_losses(roi_head, truncated, sampler_seed=7):
 @pytest.mark.parametrize(
     'truncated', [None, [[False] * 4, [False] * 4]], ids=['absent', 'false'])
 def test_roi_without_truncation_equals_plain_head(truncated):
-    plain = _build(
-        _roi_cfg('StandardRoIHead', 'Shared2FCBBoxHead', 'SmoothL1Loss'))
-    ours = _build(
-        _roi_cfg('CropAwareRoIHead', 'CropAwareShared2FCBBoxHead', 'CABBLoss'))
+    plain = _build(_roi_cfg('Shared2FCBBoxHead', 'SmoothL1Loss'))
+    ours = _build(_roi_cfg('CropAwareShared2FCBBoxHead', 'CABBLoss'))
     assert ours.bbox_head.loss_bbox.coder_stats[1] == (0.1, 0.1, 0.2, 0.2)
     _assert_same(*_roi_losses(plain, None), *_roi_losses(ours, truncated))
 
 
 def test_roi_flags_reach_positive_proposals():
-    roi_head = _build(
-        _roi_cfg('CropAwareRoIHead', 'CropAwareShared2FCBBoxHead', 'CABBLoss'))
+    """The box loss gets exactly the flags of each positive's GT, in the
+    order of the regression targets (positives of each image first)."""
+    roi_head = _build(_roi_cfg('CropAwareShared2FCBBoxHead', 'CABBLoss'))
     truncated = [[False, False, True, False], [True, True, False, False]]
-    seen = {}
+    seen = {'results': []}
     original = roi_head.bbox_head.loss_bbox.forward
+    original_sample = roi_head.bbox_sampler.sample
 
     def spy(pred, target, *args, truncated=None, **kwargs):
         seen['truncated'], seen['target'] = truncated, target
         return original(pred, target, *args, truncated=truncated, **kwargs)
 
+    def sample_spy(*args, **kwargs):
+        seen['results'].append(original_sample(*args, **kwargs))
+        return seen['results'][-1]
+
     roi_head.bbox_head.loss_bbox.forward = spy
+    roi_head.bbox_sampler.sample = sample_spy
     _roi_losses(roi_head, truncated)
+    gt = _gt_instances(truncated)
+    expected = torch.cat(
+        [gt.truncated[res.pos_assigned_gt_inds] for res in seen['results']])
+    for res in seen['results']:
+        assert torch.equal(res.pos_gt_truncated,
+                           gt.truncated[res.pos_assigned_gt_inds])
     flags = seen['truncated']
-    assert flags is not None and len(flags) == len(seen['target']) > 0
-    rows = {tuple(row) for row in flags.tolist()}
-    assert rows <= {tuple(t) for t in truncated} and len(rows) == 2
+    assert len(expected) == len(seen['target']) > 0
+    assert torch.equal(flags, expected)
+    assert {tuple(row)
+            for row in flags.tolist()} == {tuple(t)
+                                           for t in truncated}
+
+
+def test_cabb_without_truncation_aware_sampler_raises():
+    """mmdet's RandomSampler sets no pos_gt_truncated: CABBLoss must not
+    silently train with all-False flags."""
+    cut = [[True] * 4] * 2
+    rpn = _build(
+        _rpn_cfg('CropAwareRPNHead', 'CABBLoss', sampler='RandomSampler'))
+    with pytest.raises(ValueError, match='TruncationAwareRandomSampler'):
+        _rpn_losses(rpn, _gt_instances(cut))
+    roi_head = _build(
+        _roi_cfg(
+            'CropAwareShared2FCBBoxHead', 'CABBLoss', sampler='RandomSampler'))
+    with pytest.raises(ValueError, match='TruncationAwareRandomSampler'):
+        _roi_losses(roi_head, cut)
+
+
+@pytest.mark.parametrize('sampler', [SAMPLER, 'RandomSampler'])
+def test_roi_with_smooth_l1_equals_plain_head(sampler):
+    plain = _build(_roi_cfg('Shared2FCBBoxHead', 'SmoothL1Loss'))
+    ours = _build(
+        _roi_cfg(
+            'CropAwareShared2FCBBoxHead', 'SmoothL1Loss', sampler=sampler))
+    _assert_same(*_roi_losses(plain, None),
+                 *_roi_losses(ours, [[True] * 4] * 2))
 
 
 def test_roi_truncation_lowers_loss_and_zeroes_covering_predictions():
-    plain = _build(
-        _roi_cfg('StandardRoIHead', 'Shared2FCBBoxHead', 'SmoothL1Loss'))
-    ours = _build(
-        _roi_cfg('CropAwareRoIHead', 'CropAwareShared2FCBBoxHead', 'CABBLoss'))
+    plain = _build(_roi_cfg('Shared2FCBBoxHead', 'SmoothL1Loss'))
+    ours = _build(_roi_cfg('CropAwareShared2FCBBoxHead', 'CABBLoss'))
     some = [[False, False, True, False], [True, True, False, False]]
     loss_plain, _ = _roi_losses(plain, None)
     loss_ours, _ = _roi_losses(ours, some)
@@ -314,8 +417,7 @@ def test_flags_survive_two_stage_detector():
     the RPN and zeroes their labels) both box losses receive the flags."""
     rpn_cfg = _rpn_cfg('CropAwareRPNHead', 'CABBLoss')
     rpn_train_cfg = rpn_cfg.pop('train_cfg')
-    roi_cfg = _roi_cfg('CropAwareRoIHead', 'CropAwareShared2FCBBoxHead',
-                       'CABBLoss')
+    roi_cfg = _roi_cfg('CropAwareShared2FCBBoxHead', 'CABBLoss')
     rcnn_train_cfg = roi_cfg.pop('train_cfg')
     detector = _build(
         dict(

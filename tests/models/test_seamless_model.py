@@ -200,8 +200,10 @@ def test_paper_config_resolves():
     head = cfg.semantic_head.decode_head
     assert (head.in_index, head.in_channels, head.c1_in_channels) == (3, 384,
                                                                       48)
-    assert cfg.roi_head.bbox_head.num_classes == 37
-    assert cfg.semantic_head.num_stuff_classes == 28
+    # class counts stated once, on the model; the built heads carry them
+    assert (cfg.num_things_classes, cfg.num_stuff_classes) == (37, 28)
+    assert cfg.roi_head.bbox_head.num_classes is None
+    assert 'num_stuff_classes' not in cfg.semantic_head
 
 
 def test_slim_config_inherits_paper_network():
@@ -307,3 +309,26 @@ def test_local_average_pool():
     torch.testing.assert_close(pooled[..., 1:-1, 1:-1],
                                torch.nn.functional.avg_pool2d(x, 3, 1))
     torch.testing.assert_close(pooled[..., 0, 1:-1], pooled[..., 1, 1:-1])
+
+
+def test_class_counts_are_stated_once_on_the_model():
+    from mmpanoptic_cabb.models.detectors.seamless_panoptic_segmentor import \
+        with_class_counts
+    roi = dict(bbox_head=dict(num_classes=None), mask_head=dict())
+    sem, fusion = dict(type='X'), dict(num_things_classes=5)
+    roi2, sem2, fusion2 = with_class_counts(roi, sem, fusion, 5, 9)
+    assert roi2['bbox_head']['num_classes'] == 5
+    assert roi2['mask_head']['num_classes'] == 5
+    assert (sem2['num_things_classes'], sem2['num_stuff_classes']) == (5, 9)
+    assert (fusion2['num_things_classes'],
+            fusion2['num_stuff_classes']) == (5, 9)
+    # inputs untouched; None keeps the heads' own values
+    assert roi['bbox_head']['num_classes'] is None and 'num_classes' not in \
+        roi['mask_head']
+    assert with_class_counts(roi, sem, fusion, None, None) == (roi, sem,
+                                                               fusion)
+    with pytest.raises(ValueError, match=r'roi_head\.bbox_head\.num_classes=3'):
+        with_class_counts(dict(bbox_head=dict(num_classes=3)), sem, fusion, 5,
+                          9)
+    with pytest.raises(ValueError, match='semantic_head.num_stuff_classes=2'):
+        with_class_counts(roi, dict(num_stuff_classes=2), fusion, 5, 9)

@@ -55,13 +55,16 @@ PAPER_CONFIGS = {
     _HR + 'crop-1024-cabb-isus_8xb4-300e_mapillary-vistas.py':
     (MVD, True, True),
     _R50 + 'crop-1024_8xb4-300e_mapillary-vistas.py': (MVD, False, False),
+    _R50 + 'crop-1024-isus_8xb4-300e_mapillary-vistas.py': (MVD, False, True),
     _R50 + 'crop-1024-cabb-isus_8xb4-300e_mapillary-vistas.py':
     (MVD, True, True),
     _HR + 'full_8xb1-75e_idd.py': (IDD_FULL, False, False),
     _HR + 'crop-512_8xb8-600e_idd.py': (IDD, False, False),
+    _HR + 'crop-512-isus_8xb8-600e_idd.py': (IDD, False, True),
     _HR + 'crop-512-cabb-isus_8xb8-600e_idd.py': (IDD, True, True),
     _HR + 'full_8xb1-20e_cityscapes.py': (CS_FULL, False, False),
     _HR + 'crop-512_8xb8-150e_cityscapes.py': (CS, False, False),
+    _HR + 'crop-512-isus_8xb8-150e_cityscapes.py': (CS, False, True),
     _HR + 'crop-512-cabb-isus_8xb8-150e_cityscapes.py': (CS, True, True),
 }
 # Cityscapes runs are fine-tuned from their Mapillary Vistas counterparts.
@@ -70,6 +73,8 @@ CS_INIT = {
     'seamless_hrnetv2-w48_full_8xb1-75e_mapillary-vistas',
     _HR + 'crop-512_8xb8-150e_cityscapes.py':
     'seamless_hrnetv2-w48_crop-1024_8xb4-300e_mapillary-vistas',
+    _HR + 'crop-512-isus_8xb8-150e_cityscapes.py':
+    'seamless_hrnetv2-w48_crop-1024-isus_8xb4-300e_mapillary-vistas',
     _HR + 'crop-512-cabb-isus_8xb8-150e_cityscapes.py':
     'seamless_hrnetv2-w48_crop-1024-cabb-isus_8xb4-300e_mapillary-vistas',
 }
@@ -96,13 +101,31 @@ VARIANT_PAIRS = [
     (_HR + 'crop-1024-isus_8xb4-300e_mapillary-vistas.py',
      _HR + 'crop-1024-cabb-isus_8xb4-300e_mapillary-vistas.py', 'cabb'),
     (_R50 + 'crop-1024_8xb4-300e_mapillary-vistas.py',
+     _R50 + 'crop-1024-isus_8xb4-300e_mapillary-vistas.py', 'isus'),
+    (_R50 + 'crop-1024-isus_8xb4-300e_mapillary-vistas.py',
+     _R50 + 'crop-1024-cabb-isus_8xb4-300e_mapillary-vistas.py', 'cabb'),
+    (_R50 + 'crop-1024_8xb4-300e_mapillary-vistas.py',
      _R50 + 'crop-1024-cabb-isus_8xb4-300e_mapillary-vistas.py', 'cabb+isus'),
     # IDD and Cityscapes (the latter also starts from another checkpoint)
     (_HR + 'crop-512_8xb8-600e_idd.py',
+     _HR + 'crop-512-isus_8xb8-600e_idd.py', 'isus'),
+    (_HR + 'crop-512-isus_8xb8-600e_idd.py',
+     _HR + 'crop-512-cabb-isus_8xb8-600e_idd.py', 'cabb'),
+    (_HR + 'crop-512_8xb8-600e_idd.py',
      _HR + 'crop-512-cabb-isus_8xb8-600e_idd.py', 'cabb+isus'),
     (_HR + 'crop-512_8xb8-150e_cityscapes.py',
+     _HR + 'crop-512-isus_8xb8-150e_cityscapes.py', 'isus+init'),
+    (_HR + 'crop-512-isus_8xb8-150e_cityscapes.py',
+     _HR + 'crop-512-cabb-isus_8xb8-150e_cityscapes.py', 'cabb+init'),
+    (_HR + 'crop-512_8xb8-150e_cityscapes.py',
      _HR + 'crop-512-cabb-isus_8xb8-150e_cityscapes.py', 'cabb+isus+init'),
+    # FULL: the crop step is gone, one image per GPU, a shorter schedule
+    (_SYN + '_1200i_synthetic.py',
+     'synthetic/seamless_hrnet-slim_full_1200i_synthetic.py', 'full'),
 ]
+# Keys a FULL variant changes besides removing the crop step from both train
+# pipelines (shifting the later steps' indices).
+FULL_KEYS = {'train_dataloader.batch_size'}
 
 
 @functools.lru_cache(maxsize=None)
@@ -156,14 +179,15 @@ def _differing_keys(a: Config, b: Config) -> set:
 
 
 def _isus_keys(cfg: Config) -> set:
-    keys = {'thing_range'}
+    """Flattened keys of the ISUS switch: ``isus`` and the level rule."""
+    keys = set()
     for path in TRAIN_PIPELINES:
         pipeline = _flatten_get(cfg, path)
         idx = next(i for i, s in enumerate(pipeline)
                    if s['type'] == 'ISUSResize')
-        keys |= {f'{path}.{idx}.{k}' for k in ('isus', 'thing_range',
-                                               'finest_scale',
-                                               'featmap_strides')}
+        flat = _flatten(pipeline[idx], f'{path}.{idx}')
+        keys |= {k for k in flat
+                 if k.endswith('.isus') or '.level_rule' in k}
     return keys
 
 
@@ -200,9 +224,12 @@ def test_config_builds(config):
     if hasattr(model, 'roi_head'):
         assert model.roi_head.bbox_head.num_classes == n_th
         assert model.roi_head.mask_head.num_classes == n_th
-    for head in ('semantic_head', 'panoptic_fusion_head'):
-        assert (cfg.model[head].num_things_classes,
-                cfg.model[head].num_stuff_classes) == (n_th, n_st), head
+    # stated once, on the model; the segmentor fills them into the heads
+    assert (cfg.model.num_things_classes,
+            cfg.model.num_stuff_classes) == (n_th, n_st)
+    for head in (model.semantic_head, model.panoptic_fusion_head):
+        assert (head.num_things_classes, head.num_stuff_classes) == (n_th,
+                                                                      n_st)
 
     # data: every transform builds; wrappers, samplers, metrics registered
     train_pipeline = dataset_cfg.pipeline
@@ -232,7 +259,8 @@ def test_config_builds(config):
     assert (warmup.type, warmup.by_epoch, warmup.begin) == ('LinearLR',
                                                             False, 0)
     assert (decay.type, decay.power, decay.eta_min) == ('PolyLR', 1.0, 0.0)
-    assert decay.end == length
+    # no `end`: mmengine ends the decay with the training loop
+    assert 'end' not in decay and length > 0
     if by_epoch_loop:
         assert decay.by_epoch and decay.convert_to_iter_based
     else:
@@ -258,8 +286,10 @@ def test_paper_hyper_parameters(config):
     if isus:
         extractor = cfg.model.roi_head.bbox_roi_extractor
         assert tuple(resize.thing_range) == (0.25, 4.0)
-        assert resize.finest_scale == extractor.finest_scale
-        assert list(resize.featmap_strides) == list(extractor.featmap_strides)
+        # the model's own level rule, read from its RoI extractor
+        assert resize.level_rule == extractor
+        assert TRANSFORMS.build(copy.deepcopy(resize)).featmap_strides == \
+            tuple(extractor.featmap_strides)
     crops = [s for s in pipeline if s['type'] == 'TruncationAwareRandomCrop']
     if hp['crop'] is None:
         assert not crops
@@ -310,4 +340,14 @@ def test_variant_differs_only_where_expected(parent, child, kind):
             assert _step(_flatten_get(b, path), 'ISUSResize').isus is True
     if 'init' in kind:
         expected.add('load_from')
+    if kind == 'full':
+        for path in TRAIN_PIPELINES:
+            steps_a, steps_b = _flatten_get(a, path), _flatten_get(b, path)
+            assert [s for s in steps_a
+                    if s['type'] != 'TruncationAwareRandomCrop'] == steps_b
+        assert b.train_dataloader.batch_size == 1
+        differing = {k for k in _differing_keys(a, b)
+                     if not k.startswith(TRAIN_PIPELINES)}
+        assert differing == FULL_KEYS
+        return
     assert _differing_keys(a, b) == expected

@@ -33,8 +33,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from mmpanoptic_cabb.evaluation.functional import (evaluate_coco_panoptic,
-                                                   panoptic_io)
+from mmpanoptic_cabb.evaluation.functional import evaluate_coco_panoptic
+from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
+                                                     SPNG_AVAILABLE, id2rgb)
 
 SIZES = {'2MP': (1200, 1600), '12MP': (3000, 4000)}
 NUM_THINGS, NUM_STUFF = 37, 28  # Mapillary Vistas-like label set
@@ -135,7 +136,7 @@ def _render(scene: dict, h: int, w: int, rng: np.random.Generator):
     for vx, vy, vr in scene['voids']:
         cv2.circle(label_map, (int(vx), int(vy)), int(vr), -1, -1)
     # segment ids: random distinct 24-bit colours; void stays 0
-    ids = 1 + rng.choice(256**3 - 1, len(segments), replace=False)
+    ids = 1 + rng.choice(MAX_PANOPTIC_ID, len(segments), replace=False)
     lut = np.concatenate([[0], ids]).astype(np.uint32)
     id_map = lut[label_map + 1]
     pan_lut = np.concatenate([[NUM_THINGS + NUM_STUFF], [
@@ -152,7 +153,8 @@ def _render(scene: dict, h: int, w: int, rng: np.random.Generator):
 
 
 def _save_png(path: str, ids: np.ndarray) -> None:
-    Image.fromarray(panoptic_io.id2rgb(ids)).save(path)
+    # saved with PIL (zlib level 6), as panopticapi writes its PNGs
+    Image.fromarray(id2rgb(ids)).save(path)
 
 
 def make_dataset(root: str, size: str, num_images: int, seed: int) -> dict:
@@ -320,7 +322,7 @@ def main() -> None:
     global _CLOCK, _REPEAT
     _CLOCK, _REPEAT = CLOCKS[args.clock], max(1, args.repeat)
 
-    decoder = 'libspng' if panoptic_io.pyspng is not None else 'OpenCV'
+    decoder = 'libspng' if SPNG_AVAILABLE else 'OpenCV'
     print(f'PNG decoder of this package: {decoder}')
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

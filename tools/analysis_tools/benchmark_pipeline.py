@@ -14,8 +14,8 @@ Each subprocess runs the pipeline ``--repeats`` times and reports the median
 wall-clock and CPU (``process_time``) seconds per sample, and its peak RSS
 (``ru_maxrss``), also after the imports alone (on a busy machine the CPU
 time is the steadier figure). mmdet's loader needs panopticapi's
-``rgb2id``; when panopticapi is not installed the COCO formula
-``R + 256 G + 256^2 B`` stands in for it.
+``rgb2id``; when panopticapi is not installed this package's
+:func:`~mmpanoptic_cabb.structures.panoptic_png.rgb2id` stands in for it.
 
 Example::
 
@@ -74,6 +74,9 @@ def generate_sample(out_dir: str,
     pixels.
     """
     import cv2
+
+    from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
+                                                         write_panoptic_png)
     rng = np.random.default_rng(seed)
     w = int(round(np.sqrt(megapixels * 1e6 * 4 / 3)))
     h = int(round(megapixels * 1e6 / w))
@@ -88,9 +91,9 @@ def generate_sample(out_dir: str,
     used = {s[0] for s in segments}
 
     def new_id() -> int:
-        sid = int(rng.integers(256, 2**24))
+        sid = int(rng.integers(256, MAX_PANOPTIC_ID + 1))
         while sid in used:
-            sid = int(rng.integers(256, 2**24))
+            sid = int(rng.integers(256, MAX_PANOPTIC_ID + 1))
         used.add(sid)
         return sid
 
@@ -126,10 +129,8 @@ def generate_sample(out_dir: str,
         if sid in visible:
             segments.append((sid, THING_LABELS[k % 3], True, False))
 
-    bgr = np.stack([(pan >> 16) & 255, (pan >> 8) & 255, pan & 255],
-                   axis=-1).astype(np.uint8)
     seg_path = osp.join(out_dir, 'panoptic.png')
-    cv2.imwrite(seg_path, bgr)
+    write_panoptic_png(seg_path, pan)
     palette = rng.integers(0, 255, (len(segments) + 1, 3), dtype=np.uint8)
     lut = {sid: i + 1 for i, (sid, *_) in enumerate(segments)}
     index = np.zeros(pan.shape, dtype=np.int32)
@@ -190,12 +191,9 @@ def build_pipeline(path: str, crop: int, scale: float) -> list:
         import panopticapi.utils  # noqa: F401
     except ImportError:
         import types
+
+        from mmpanoptic_cabb.structures.panoptic_png import rgb2id
         utils = types.ModuleType('panopticapi.utils')
-
-        def rgb2id(color):
-            color = color.astype(np.int32)
-            return color[..., 0] + 256 * color[..., 1] + 65536 * color[..., 2]
-
         utils.rgb2id = rgb2id
         package = types.ModuleType('panopticapi')
         package.utils = utils

@@ -24,9 +24,9 @@ The pre-crop extent (tight box of the instance's pixels, from
 step: before the crop transform every instance gets an id
 (``gt_instances_ids``, which mmdet's and our crops filter), after it the
 crop offset is read from the change of ``homography_matrix``. The level
-rule (``finest_scale``, number of levels) is read from
+rule (``finest_scale``, ``featmap_strides``) is read from
 ``model.roi_head.bbox_roi_extractor``, else from the pipeline's
-``ISUSResize``, else mmdet's defaults (56, 4).
+``ISUSResize``, else mmdet's defaults (56, (4, 8, 16, 32)).
 
 Example::
 
@@ -52,6 +52,8 @@ from mmengine.utils import import_modules_from_strings  # noqa: E402
 
 MODES = ('as_is', 'cus', 'isus')
 WRAPPER = 'ClassUniformDataset'
+#: ``featmap_strides`` of mmdet's Mask R-CNN RoI extractor (and ISUSResize).
+DEFAULT_FEATMAP_STRIDES = (4, 8, 16, 32)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -69,17 +71,23 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def level_rule(cfg: Config) -> Tuple[float, int]:
-    """``(finest_scale, num_levels)`` of the model's RoI level rule."""
+    """``(finest_scale, num_levels)`` of the model's RoI level rule.
+
+    The model's RoI extractor, else the ISUS step's ``level_rule``, gives
+    ``finest_scale`` and ``featmap_strides``; the number of
+    levels is ``len(featmap_strides)``, as in mmdet's ``map_roi_levels``.
+    """
     extractor = cfg.get('model', {}).get('roi_head',
                                          {}).get('bbox_roi_extractor', None)
     if extractor is not None and 'featmap_strides' in extractor:
         return (float(extractor.get('finest_scale',
                                     56)), len(extractor['featmap_strides']))
     for t in _inner_dataset_cfg(cfg).get('pipeline', []):
-        if t.get('type') == 'ISUSResize':
-            return float(t.get('finest_scale',
-                               56)), int(t.get('num_levels', 4))
-    return 56.0, 4
+        if t.get('type') == 'ISUSResize' and t.get('level_rule'):
+            rule = t['level_rule']
+            strides = rule.get('featmap_strides', DEFAULT_FEATMAP_STRIDES)
+            return float(rule.get('finest_scale', 56)), len(strides)
+    return 56.0, len(DEFAULT_FEATMAP_STRIDES)
 
 
 def _inner_dataset_cfg(cfg: Config) -> dict:

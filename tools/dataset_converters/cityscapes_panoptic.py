@@ -14,10 +14,10 @@ Example::
 """
 import sys
 
-from mmpanoptic_cabb.datasets.converters.cityscapes import \
+from mmpanoptic_cabb.data_preparation.converters.cityscapes import \
     convert_cityscapes_split
-from mmpanoptic_cabb.datasets.converters.cli import (build_parser,
-                                                     run_conversion)
+from mmpanoptic_cabb.data_preparation.converters.cli import (
+    build_parser, run_conversion)
 
 
 def main() -> int:

@@ -15,9 +15,10 @@ Example::
 """
 import sys
 
-from mmpanoptic_cabb.datasets.converters.cli import (build_parser,
-                                                     run_conversion)
-from mmpanoptic_cabb.datasets.converters.idd import convert_idd_split
+from mmpanoptic_cabb.data_preparation.converters.cli import (
+    build_parser, run_conversion)
+from mmpanoptic_cabb.data_preparation.converters.idd import \
+    convert_idd_split
 
 
 def main() -> int:

@@ -7,7 +7,8 @@ Example::
 import argparse
 import time
 
-from mmpanoptic_cabb.datasets.synthetic import write_synthetic_dataset
+from mmpanoptic_cabb.data_preparation.synthetic import \
+    write_synthetic_dataset
 
 
 def parse_args() -> argparse.Namespace:

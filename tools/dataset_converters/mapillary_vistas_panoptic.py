@@ -16,9 +16,9 @@ Example::
 """
 import sys
 
-from mmpanoptic_cabb.datasets.converters.cli import (build_parser,
-                                                     run_conversion)
-from mmpanoptic_cabb.datasets.converters.mapillary_vistas import \
+from mmpanoptic_cabb.data_preparation.converters.cli import (
+    build_parser, run_conversion)
+from mmpanoptic_cabb.data_preparation.converters.mapillary_vistas import \
     convert_mapillary_vistas_split
 
 

@@ -1,77 +1,33 @@
-# Cityscapes panoptic (19 classes: 8 things, 11 stuff; paper Sec. 4, App. D), trained on 512x512
-# crops with class-uniform sampling and tested on full images. Prepare it with:
+# Cityscapes panoptic (19 classes: 8 things, 11 stuff; paper Sec. 4, App. D): 512x512 crops of
+# images rescaled to s_0 = 1024, r_st = [0.5, 2], 8 crops per GPU; full-image inference at s_0.
+# Prepare it with:
 #   python tools/dataset_converters/cityscapes_panoptic.py \
 #       --root /path/to/cityscapes --out data/cityscapes
-# The class counts are set with the model (configs/seamless/..._cityscapes.py): variables named
-# num_things_classes / num_stuff_classes here would clash with the model bases' own.
+# The class counts are set with the model (configs/seamless/..._cityscapes.py).
+_base_ = './panoptic_crop_cus.py'
+
 dataset_type = 'CityscapesPanopticDataset'
 data_root = 'data/cityscapes/'
-backend_args = None
+s0 = 1024  # shortest side after the initial rescale (paper: s_0)
 
-s0 = 1024                   # shortest image side after the initial rescale (paper: s_0)
-scale_range = (0.5, 2.0)    # scale augmentation around s_0 for stuff draws (paper: r_st)
-crop_size = (512, 512)      # (h, w) of the training crops
-
-# CROP training with class-uniform sampling (CUS, Sec. 2.1): the ClassUniformDataset wrapper draws a
-# class, an image containing it (and, for things, an instance); ISUSResize rescales to s0 times a
-# random scale (isus=False: sigma ~ U(scale_range)); the crop is placed where the drawn class is
-# visible and records which sides of every box it cut (gt_bboxes_truncated).
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadPanopticAnnotationsLean', backend_args=backend_args),
-    dict(type='ISUSResize', short_side=s0, stuff_range=scale_range,
-         isus=False),
-    dict(type='PanopticRandomFlip', prob=0.5),
-    dict(type='TruncationAwareRandomCrop', crop_size=crop_size),
-    dict(type='InstMapToMasks'),
-    dict(type='PackPanopticInputs'),
+    dict(step, short_side=s0, stuff_range=(0.5, 2.0))  # r_st
+    if step.type == 'ISUSResize' else dict(step, crop_size=(512, 512))
+    if step.type == 'TruncationAwareRandomCrop' else step
+    for step in _base_.train_pipeline
 ]
-# Inference on full images, rescaled so that the shortest side is s0 (loose long-side bound).
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=(s0 * 8, s0), keep_ratio=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor')),
+    dict(step, scale=(s0 * 8, s0)) if step.type == 'Resize' else step
+    for step in _base_.test_pipeline
 ]
-
-# ClassUniformSampler(infinite=True) suits iteration-based loops; the epoch-based paper configs
-# switch it to infinite=False (an epoch = len(ClassUniformDataset) = number of training images).
+# Epoch-based paper schedules: the sampler hands out a fresh block of draw ids every epoch (an
+# epoch = len(ClassUniformDataset) draws = the number of training images).
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='ClassUniformSampler', infinite=True),
-    dataset=dict(
-        type='ClassUniformDataset',
-        dataset=dict(
-            type=dataset_type,
-            data_root=data_root,
-            ann_file='annotations/panoptic_train.json',
-            data_prefix=dict(img='images/train/',
-                             seg='annotations/panoptic_train/'),
-            filter_cfg=dict(filter_empty_gt=False, min_size=32),
-            pipeline=train_pipeline,
-            backend_args=backend_args)))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_val.json',
-        data_prefix=dict(img='images/val/', seg='annotations/panoptic_val/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    batch_size=8, sampler=dict(infinite=False), dataset=dict(dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline)))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(
-    type='PanopticQualityMetric',
-    ann_file=data_root + 'annotations/panoptic_val.json',
-    seg_prefix=data_root + 'annotations/panoptic_val/',
-    backend_args=backend_args)
+val_evaluator = dict(ann_file=data_root + 'annotations/panoptic_val.json',
+                     seg_prefix=data_root + 'annotations/panoptic_val/')
 test_evaluator = val_evaluator

@@ -5,13 +5,12 @@
 # Classes of the embedded synthetic dataset (3 thing, 4 stuff). SyncABN runs as plain ABN on CPU.
 _base_ = './seamless_hrnetv2-w48_fpn_dlv3plus.py'
 
-num_things_classes = 3
-num_stuff_classes = 4
-
 hrnet_widths = (8, 16, 32, 64)
 width = 32   # channels of the FPN and of the instance heads
 
 model = dict(
+    num_things_classes=3,
+    num_stuff_classes=4,
     backbone=dict(
         extra=dict(
             stage1=dict(block='BASIC', num_blocks=(1, ), num_channels=(32, )),
@@ -33,27 +32,20 @@ model = dict(
             out_channels=width),
         bbox_head=dict(
             in_channels=width,
-            fc_out_channels=128,
-            num_classes=num_things_classes),
+            fc_out_channels=128),
         mask_roi_extractor=dict(
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2),
             out_channels=width),
         mask_head=dict(
             num_convs=2,
             in_channels=width,
-            conv_out_channels=width,
-            num_classes=num_things_classes)),
+            conv_out_channels=width)),
     semantic_head=dict(
-        num_things_classes=num_things_classes,
-        num_stuff_classes=num_stuff_classes,
         decode_head=dict(
             in_channels=hrnet_widths[3],
             channels=32,
             c1_in_channels=hrnet_widths[0],
             c1_channels=16)),
-    panoptic_fusion_head=dict(
-        num_things_classes=num_things_classes,
-        num_stuff_classes=num_stuff_classes),
     train_cfg=dict(
         rpn=dict(sampler=dict(num=128)),
         rpn_proposal=dict(nms_pre=1000, max_per_img=300),

@@ -7,13 +7,9 @@
 # Built on mmdet's Mask R-CNN base: RPN / RoI head types, assigners, samplers and test settings
 # come from there; the CABB variants swap the RPN / box head types.
 #
-# Class counts: mmengine resolves these variables inside this file, so a config that changes
-# them must also set the fields that use them (roi_head.bbox_head/mask_head.num_classes,
-# semantic_head and panoptic_fusion_head num_things_classes/num_stuff_classes).
+# Class counts are stated once, on the model (`num_things_classes`, `num_stuff_classes`): the
+# segmentor fills them into the box, mask, semantic and fusion heads.
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
-
-num_things_classes = 37   # Mapillary Vistas v1.2: 37 thing, 28 stuff classes
-num_stuff_classes = 28
 
 # 'SyncABN' synchronizes batch statistics when training distributed on GPUs and equals 'ABN'
 # on CPU / in a single process, so no config change is needed between the two.
@@ -29,6 +25,8 @@ fpn_channels = 256
 
 model = dict(
     type='SeamlessPanopticSegmentor',
+    num_things_classes=37,   # Mapillary Vistas v1.2: 37 thing, 28 stuff classes
+    num_stuff_classes=28,
     semantic_head_in='body',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
@@ -84,7 +82,7 @@ model = dict(
         add_extra_convs='on_input',
         norm_cfg=abn_cfg,
         act_cfg=None),
-    # Crop-aware heads hand the truncation flags of each positive's ground truth to the box loss.
+    # Crop-aware heads hand the truncation flags of each positive (from the sampler) to the box loss.
     # With SmoothL1Loss (Eq. 1) they equal mmdet's RPNHead / StandardRoIHead exactly; the CABB
     # variants only switch loss_bbox to CABBLoss.
     rpn_head=dict(
@@ -93,22 +91,20 @@ model = dict(
         feat_channels=fpn_channels,
         loss_bbox=dict(type='SmoothL1Loss', beta=1.0 / 9.0, loss_weight=1.0)),
     roi_head=dict(
-        type='CropAwareRoIHead',
+        type='StandardRoIHead',
         bbox_roi_extractor=dict(out_channels=fpn_channels, finest_scale=56),
         bbox_head=dict(
             type='CropAwareShared2FCBBoxHead',
             in_channels=fpn_channels,
-            num_classes=num_things_classes,
+            num_classes=None,  # the model's num_things_classes
             loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
         mask_roi_extractor=dict(out_channels=fpn_channels),
         mask_head=dict(
             in_channels=fpn_channels,
-            num_classes=num_things_classes,
+            num_classes=None,  # the model's num_things_classes
             norm_cfg=abn_cfg)),
     semantic_head=dict(
         type='DeepLabV3PlusSemanticHead',
-        num_things_classes=num_things_classes,
-        num_stuff_classes=num_stuff_classes,
         decode_head=dict(
             type='mmseg.DepthwiseSeparableASPPHead',
             in_channels=hrnet_widths[3],
@@ -127,10 +123,12 @@ model = dict(
             ignore_index=255,
             avg_non_ignore=True,
             loss_weight=1.0)),
-    panoptic_fusion_head=dict(
-        type='SeamlessFusionHead',
-        num_things_classes=num_things_classes,
-        num_stuff_classes=num_stuff_classes),
+    panoptic_fusion_head=dict(type='SeamlessFusionHead'),
+    # The samplers of both stages attach each positive's truncation flags (pos_gt_truncated); they
+    # draw exactly like mmdet's RandomSampler.
+    train_cfg=dict(
+        rpn=dict(sampler=dict(type='TruncationAwareRandomSampler')),
+        rcnn=dict(sampler=dict(type='TruncationAwareRandomSampler'))),
     test_cfg=dict(
         # Instances scoring above score_thr are pasted by score; one losing more than
         # mask_overlap of its mask is dropped; stuff segments below stuff_area_limit pixels

@@ -5,12 +5,8 @@
 #   fusion    Seamless-style panoptic fusion
 # with synchronized ABN after the body. Built on mmdet's Mask R-CNN base (ResNet-50 + FPN).
 #
-# Class counts: mmengine resolves these variables inside this file, so a config that changes
-# them must also set the fields that use them (see seamless_hrnetv2-w48_fpn_dlv3plus.py).
+# Class counts are stated once, on the model (see seamless_hrnetv2-w48_fpn_dlv3plus.py).
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
-
-num_things_classes = 37   # Mapillary Vistas v1.2: 37 thing, 28 stuff classes
-num_stuff_classes = 28
 
 # See seamless_hrnetv2-w48_fpn_dlv3plus.py: SyncABN equals ABN on CPU / in one process.
 norm_type = 'SyncABN'
@@ -22,6 +18,8 @@ fpn_channels = 256
 
 model = dict(
     type='SeamlessPanopticSegmentor',
+    num_things_classes=37,   # Mapillary Vistas v1.2: 37 thing, 28 stuff classes
+    num_stuff_classes=28,
     semantic_head_in='neck',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
@@ -44,17 +42,15 @@ model = dict(
         type='CropAwareRPNHead',
         loss_bbox=dict(type='SmoothL1Loss', beta=1.0 / 9.0, loss_weight=1.0)),
     roi_head=dict(
-        type='CropAwareRoIHead',
+        type='StandardRoIHead',
         bbox_roi_extractor=dict(finest_scale=56),
         bbox_head=dict(
             type='CropAwareShared2FCBBoxHead',
-            num_classes=num_things_classes,
+            num_classes=None,  # the model's num_things_classes
             loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
-        mask_head=dict(num_classes=num_things_classes, norm_cfg=abn_cfg)),
+        mask_head=dict(num_classes=None, norm_cfg=abn_cfg)),
     semantic_head=dict(
         type='MiniDLSemanticHead',
-        num_things_classes=num_things_classes,
-        num_stuff_classes=num_stuff_classes,
         in_channels=fpn_channels,
         channels=128,
         start_level=0,
@@ -68,9 +64,11 @@ model = dict(
             ignore_index=255,
             avg_non_ignore=True,
             loss_weight=1.0)),
-    panoptic_fusion_head=dict(
-        type='SeamlessFusionHead',
-        num_things_classes=num_things_classes,
-        num_stuff_classes=num_stuff_classes),
+    panoptic_fusion_head=dict(type='SeamlessFusionHead'),
+    # The samplers of both stages attach each positive's truncation flags (pos_gt_truncated); they
+    # draw exactly like mmdet's RandomSampler.
+    train_cfg=dict(
+        rpn=dict(sampler=dict(type='TruncationAwareRandomSampler')),
+        rcnn=dict(sampler=dict(type='TruncationAwareRandomSampler'))),
     test_cfg=dict(
         panoptic=dict(score_thr=0.5, mask_overlap=0.5, stuff_area_limit=4096)))

@@ -14,7 +14,7 @@ from .truncation import Box, outside_line, overshoot, truncated_sides
 
 #: Per-instance keys filtered together with ``gt_bboxes``.
 INSTANCE_KEYS = ('gt_bboxes_labels', 'gt_ignore_flags', 'gt_instances_ids',
-                 'gt_bboxes_truncated')
+                 'gt_truncated')
 
 
 @TRANSFORMS.register_module()
@@ -56,7 +56,7 @@ class TruncationAwareRandomCrop(RandomCrop):
     - gt_inst_map (np.int32) (optional)
     - gt_ignore_flags (bool) (optional)
     - gt_seg_map (np.uint8) (optional)
-    - gt_bboxes_truncated (np.bool) (optional)
+    - gt_truncated (np.bool) (optional)
     - sampled_class (int) (optional)
     - sampled_instance (int) (optional)
 
@@ -75,7 +75,7 @@ class TruncationAwareRandomCrop(RandomCrop):
 
     Added Keys:
 
-    - gt_bboxes_truncated (np.bool (N, 4): left, top, right, bottom)
+    - gt_truncated (np.bool (N, 4): left, top, right, bottom)
     - homography_matrix
 
     Args:
@@ -196,10 +196,10 @@ class TruncationAwareRandomCrop(RandomCrop):
             keep = (after[:, 2] > after[:, 0]) & (after[:, 3] > after[:, 1])
         beyond = self._beyond(before, after, crop_box, full_inst_map,
                               full_masks)
-        flags = truncated_sides(before, after, crop_box, beyond)
-        old = results.get('gt_bboxes_truncated', None)
-        results['gt_bboxes_truncated'] = flags if old is None else \
-            (np.asarray(old, dtype=bool) | flags)
+        truncated = truncated_sides(before, after, crop_box, beyond)
+        old = results.get('gt_truncated', None)
+        results['gt_truncated'] = truncated if old is None else \
+            (np.asarray(old, dtype=bool) | truncated)
 
         results['gt_bboxes'] = type(boxes)(after[keep])
         for key in INSTANCE_KEYS:

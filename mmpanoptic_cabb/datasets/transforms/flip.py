@@ -9,10 +9,11 @@ from .truncation import flip_truncation
 @TRANSFORMS.register_module()
 class PanopticRandomFlip(RandomFlip):
     """mmdet's ``RandomFlip`` that also flips ``gt_inst_map`` and permutes
-    ``gt_bboxes_truncated``.
+    ``gt_truncated``.
 
     A horizontal flip swaps the left/right flags, a vertical flip the
-    top/bottom flags, a diagonal flip both pairs.
+    top/bottom flags, a diagonal flip both pairs (``FLIP_PERMUTATIONS`` of
+    :mod:`mmpanoptic_cabb.structures.box_sides`).
 
     Required Keys:
 
@@ -21,7 +22,7 @@ class PanopticRandomFlip(RandomFlip):
     - gt_masks (BitmapMasks | PolygonMasks) (optional)
     - gt_seg_map (np.uint8) (optional)
     - gt_inst_map (np.int32) (optional)
-    - gt_bboxes_truncated (np.bool) (optional)
+    - gt_truncated (np.bool) (optional)
 
     Modified Keys:
 
@@ -30,7 +31,7 @@ class PanopticRandomFlip(RandomFlip):
     - gt_masks
     - gt_seg_map
     - gt_inst_map
-    - gt_bboxes_truncated
+    - gt_truncated
 
     Added Keys:
 
@@ -49,6 +50,6 @@ class PanopticRandomFlip(RandomFlip):
         if results.get('gt_inst_map', None) is not None:
             results['gt_inst_map'] = mmcv.imflip(
                 results['gt_inst_map'], direction=direction)
-        if results.get('gt_bboxes_truncated', None) is not None:
-            results['gt_bboxes_truncated'] = flip_truncation(
-                results['gt_bboxes_truncated'], direction)
+        if results.get('gt_truncated', None) is not None:
+            results['gt_truncated'] = flip_truncation(results['gt_truncated'],
+                                                      direction)

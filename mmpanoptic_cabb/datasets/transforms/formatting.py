@@ -13,14 +13,14 @@ META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
 
 @TRANSFORMS.register_module()
 class PackPanopticInputs(PackDetInputs):
-    """mmdet's ``PackDetInputs`` that also packs ``gt_bboxes_truncated``.
+    """mmdet's ``PackDetInputs`` that also packs ``gt_truncated``.
 
-    ``gt_bboxes_truncated`` becomes ``data_sample.gt_instances.truncated``
+    ``gt_truncated`` becomes ``data_sample.gt_instances.truncated``
     (bool tensor (N, 4): left, top, right, bottom), split by
     ``gt_ignore_flags`` like every other instance field (ignored instances
     get ``ignored_instances.truncated``). Without a crop in the pipeline the
-    key is absent and all-False flags are packed, so heads can always read
-    them.
+    key is absent and all-False flags are packed, so the truncation-aware
+    sampler can always read them.
 
     Required Keys:
 
@@ -30,7 +30,7 @@ class PackPanopticInputs(PackDetInputs):
     - gt_masks (optional)
     - gt_ignore_flags (optional)
     - gt_seg_map (optional)
-    - gt_bboxes_truncated (optional)
+    - gt_truncated (optional)
 
     Added Keys:
 
@@ -45,7 +45,7 @@ class PackPanopticInputs(PackDetInputs):
     """
     mapping_table = {
         **PackDetInputs.mapping_table,
-        'gt_bboxes_truncated': 'truncated',
+        'gt_truncated': 'truncated',
     }
 
     def __init__(self, meta_keys: Sequence[str] = META_KEYS) -> None:
@@ -62,13 +62,13 @@ class PackPanopticInputs(PackDetInputs):
         """
         boxes = results.get('gt_bboxes', None)
         if boxes is not None:
-            flags = results.get('gt_bboxes_truncated', None)
-            if flags is None:
-                results['gt_bboxes_truncated'] = empty_truncation(len(boxes))
-            elif len(flags) != len(boxes):
+            truncated = results.get('gt_truncated', None)
+            if truncated is None:
+                results['gt_truncated'] = empty_truncation(len(boxes))
+            elif len(truncated) != len(boxes):
                 raise ValueError(
-                    f'{len(flags)} truncation flags for {len(boxes)} boxes: '
-                    'a transform dropped instances without dropping their '
-                    '`gt_bboxes_truncated` rows (e.g. FilterAnnotations '
-                    'after TruncationAwareRandomCrop)')
+                    f'{len(truncated)} truncation flags for {len(boxes)} '
+                    'boxes: a transform dropped instances without dropping '
+                    'their `gt_truncated` rows (e.g. FilterAnnotations after '
+                    'TruncationAwareRandomCrop)')
         return super().transform(results)

@@ -5,7 +5,6 @@ An *instance id map* (``gt_inst_map``) is an ``int32`` (H, W) array holding
 elsewhere. It replaces the ``N`` full-resolution per-instance masks until the
 image has been cropped.
 """
-import sys
 from typing import Sequence, Tuple
 
 import cv2
@@ -14,29 +13,6 @@ from scipy import ndimage
 
 #: Semantic label of pixels that belong to no annotated segment.
 VOID_LABEL = 255
-
-
-def bgr_to_panoptic_id(png_bgr: np.ndarray) -> np.ndarray:
-    """Decode a COCO panoptic PNG (as read by cv2, BGR) into segment ids.
-
-    ``id = R + 256 * G + 256**2 * B`` (the panopticapi ``rgb2id`` formula).
-
-    Args:
-        png_bgr (np.ndarray): (H, W, 3) uint8 BGR image.
-
-    Returns:
-        np.ndarray: (H, W) int32 segment ids.
-    """
-    assert png_bgr.ndim == 3 and png_bgr.shape[2] == 3, png_bgr.shape
-    assert png_bgr.dtype == np.uint8, png_bgr.dtype
-    if sys.byteorder == 'little':
-        # RGBA bytes read as little-endian uint32 are R + G<<8 + B<<16 + A<<24
-        rgba = cv2.cvtColor(png_bgr, cv2.COLOR_BGR2RGBA)
-        ids = rgba.view(np.uint32)[..., 0]
-        np.bitwise_and(ids, 0x00FFFFFF, out=ids)
-        return ids.view(np.int32)
-    png = png_bgr.astype(np.int32)
-    return png[..., 2] + 256 * png[..., 1] + 65536 * png[..., 0]
 
 
 def panoptic_to_semantic_and_instances(
@@ -51,7 +27,8 @@ def panoptic_to_semantic_and_instances(
     full-image comparison per segment.
 
     Args:
-        pan_ids (np.ndarray): (H, W) int32 segment ids (non-negative).
+        pan_ids (np.ndarray): (H, W) non-negative integer segment ids, e.g.
+            the uint32 map of ``structures.panoptic_png``.
         segment_ids (Sequence[int]): Ids of the annotated segments.
         segment_labels (Sequence[int]): Semantic label of each segment.
             Pixels of other ids get :data:`VOID_LABEL`. When ids repeat, the

@@ -1,5 +1,5 @@
 """Scale augmentation of CUS / ISUS (steps 2-3 of Sec. 2.1)."""
-from typing import Optional, Sequence, Tuple
+from typing import Mapping, Optional, Tuple
 
 import numpy as np
 from mmcv.transforms.utils import cache_randomness
@@ -9,6 +9,10 @@ from mmdet.structures.bbox import autocast_box_type
 from .isus_scale import (CENTER_POSITION, UNIFORM_POSITION_MARGIN, box_scale,
                          isus_scale_factor)
 from .resize import PanopticResize
+
+
+#: mmdet's ``SingleRoIExtractor`` level rule with its default arguments.
+DEFAULT_LEVEL_RULE = dict(finest_scale=56, featmap_strides=(4, 8, 16, 32))
 
 
 @TRANSFORMS.register_module()
@@ -21,11 +25,12 @@ class ISUSResize(PanopticResize):
 
        - ISUS (``isus=True``) with a thing instance sampled
          (``sampled_instance >= 0``): draw a pyramid level ``l`` uniformly in
-         ``[0, num_levels)`` and take ``sigma`` so that the instance's box,
-         rescaled by step 1 and then by ``sigma``, is assigned to ``l`` by the
-         model's level rule ``floor(log2(sqrt(wh) / finest_scale + 1e-6))``
-         (see :mod:`.isus_scale`; the box lands in the middle of the level's
-         log-scale range, or uniformly within it), clamped to
+         ``[0, len(featmap_strides))`` and take ``sigma`` so that the
+         instance's box, rescaled by step 1 and then by ``sigma``, is
+         assigned to ``l`` by the model's level rule
+         ``floor(log2(sqrt(wh) / finest_scale + 1e-6))`` (see
+         :mod:`.isus_scale`; the box lands in the middle of the level's
+         log-scale range, or uniformly within it); ``sigma`` is clamped to
          ``thing_range`` (``r_th``). If only ``sampled_class`` is given, the
          instance is drawn here among that class's non-ignored instances.
        - Otherwise (stuff class, no instance, no sampling, or
@@ -34,8 +39,11 @@ class ISUSResize(PanopticResize):
 
     The image is resized by ``factor = s0 factor * sigma`` (aspect kept,
     sizes rounded) with everything :class:`PanopticResize` resizes.
-    ``finest_scale`` and ``num_levels`` must be those of the model's RoI
-    extractor (pass them from the model config).
+    The level rule is that of the model's RoI extractor, given in one form:
+    ``level_rule``, the extractor's config (configs pass
+    ``model.roi_head.bbox_roi_extractor``); its ``finest_scale`` (mmdet's
+    default 56 when absent) and ``featmap_strides`` are read, one level per
+    stride, as in mmdet's ``SingleRoIExtractor.map_roi_levels``.
 
     Required Keys:
 
@@ -75,11 +83,11 @@ class ISUSResize(PanopticResize):
         thing_range (tuple[float, float]): ``r_th``. Defaults to (0.25, 4).
         isus (bool): Instance-aware scaling; False gives plain CUS.
             Defaults to True.
-        finest_scale (float): Level rule's finest scale. Defaults to 56.
-        num_levels (int): Levels of the level rule. Defaults to 4.
-        featmap_strides (Sequence[int], optional): The RoI extractor's
-            ``featmap_strides``; when given, ``num_levels`` is their number
-            (lets configs pass the model's setting unchanged).
+        level_rule (dict, optional): The model's RoI extractor config, or
+            any mapping with ``featmap_strides`` (one pyramid level per
+            stride) and optionally ``finest_scale`` (default 56); other keys
+            are ignored. Defaults to mmdet's extractor rule,
+            ``dict(finest_scale=56, featmap_strides=(4, 8, 16, 32))``.
         level_position (str): 'center' (middle of the level's log range) or
             'uniform' (uniform in it, 5% margins). Defaults to 'center'.
         clip_object_border (bool): See mmdet's ``Resize``.
@@ -92,9 +100,7 @@ class ISUSResize(PanopticResize):
                  stuff_range: Tuple[float, float] = (0.8, 1.25),
                  thing_range: Tuple[float, float] = (0.25, 4.0),
                  isus: bool = True,
-                 finest_scale: float = 56,
-                 num_levels: int = 4,
-                 featmap_strides: Optional[Sequence[int]] = None,
+                 level_rule: Optional[Mapping] = None,
                  level_position: str = 'center',
                  clip_object_border: bool = True,
                  backend: str = 'cv2',
@@ -113,14 +119,27 @@ class ISUSResize(PanopticResize):
             raise ValueError(f'invalid level_position {level_position!r}')
         if short_side is not None and short_side <= 0:
             raise ValueError(f'invalid short_side {short_side}')
+        if level_rule is None:
+            level_rule = DEFAULT_LEVEL_RULE
+        if not level_rule.get('featmap_strides'):
+            raise ValueError('level_rule needs non-empty featmap_strides, got '
+                             f'{dict(level_rule)}')
+        finest_scale = float(level_rule.get('finest_scale', 56))
+        if finest_scale <= 0:
+            raise ValueError(f'invalid finest_scale {finest_scale}')
         self.short_side = short_side
         self.stuff_range = tuple(float(x) for x in stuff_range)
         self.thing_range = tuple(float(x) for x in thing_range)
         self.isus = isus
         self.finest_scale = finest_scale
-        self.num_levels = int(num_levels if featmap_strides is None else
-                              len(featmap_strides))
+        self.featmap_strides = tuple(
+            int(s) for s in level_rule['featmap_strides'])
         self.level_position = level_position
+
+    @property
+    def num_levels(self) -> int:
+        """int: Pyramid levels of the level rule, ``len(featmap_strides)``."""
+        return len(self.featmap_strides)
 
     @cache_randomness
     def _draw_instance(self, candidates: np.ndarray) -> int:
@@ -203,8 +222,8 @@ class ISUSResize(PanopticResize):
         repr_str += f'stuff_range={self.stuff_range}, '
         repr_str += f'thing_range={self.thing_range}, '
         repr_str += f'isus={self.isus}, '
-        repr_str += f'finest_scale={self.finest_scale}, '
-        repr_str += f'num_levels={self.num_levels}, '
+        repr_str += (f'level_rule=dict(finest_scale={self.finest_scale}, '
+                     f'featmap_strides={self.featmap_strides}), ')
         repr_str += f"level_position='{self.level_position}', "
         repr_str += f'clip_object_border={self.clip_object_border}, '
         repr_str += f"backend='{self.backend}', "

@@ -1,16 +1,18 @@
 """Memory-lean loading of COCO-style panoptic annotations."""
+import os.path as osp
 from typing import Optional
 
-import cv2
 import mmcv
 import numpy as np
 from mmengine.fileio import get
 
 from mmdet.datasets.transforms import LoadAnnotations
 from mmdet.registry import TRANSFORMS
+from mmpanoptic_cabb.structures.errors import PanopticFormatError
+from mmpanoptic_cabb.structures.panoptic_png import (bgr2id,
+                                                     decode_panoptic_png)
 from ..samplers.class_index import is_instance_segment
-from .inst_map_ops import (VOID_LABEL, bgr_to_panoptic_id,
-                           panoptic_to_semantic_and_instances)
+from .inst_map_ops import VOID_LABEL, panoptic_to_semantic_and_instances
 
 
 @TRANSFORMS.register_module()
@@ -69,7 +71,9 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
         with_inst_map (bool): Build ``gt_inst_map``. Defaults to True.
         box_type (str): Box type of ``gt_bboxes``. Defaults to 'hbox'.
         imdecode_backend (str): Decoding backend; 'cv2' takes the fast
-            path, others go through ``mmcv.imfrombytes``. Defaults to 'cv2'.
+            path (``decode_panoptic_png`` of ``structures.panoptic_png``:
+            libspng when installed, else OpenCV), others go through
+            ``mmcv.imfrombytes``. Defaults to 'cv2'.
         backend_args (dict, optional): File backend arguments.
     """
 
@@ -93,18 +97,21 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
         self.with_inst_map = with_inst_map
 
     def _read_panoptic_ids(self, path: str) -> np.ndarray:
-        """Decode the panoptic PNG into an int32 segment id map."""
+        """Decode the panoptic PNG into a uint32 segment id map."""
         img_bytes = get(path, backend_args=self.backend_args)
         if self.imdecode_backend == 'cv2':
-            bgr = cv2.imdecode(
-                np.frombuffer(img_bytes, dtype=np.uint8), cv2.IMREAD_COLOR)
-        else:
-            bgr = mmcv.imfrombytes(
-                img_bytes,
-                flag='color',
-                channel_order='bgr',
-                backend=self.imdecode_backend)
-        return bgr_to_panoptic_id(bgr)
+            return decode_panoptic_png(img_bytes, path)
+        bgr = mmcv.imfrombytes(
+            img_bytes,
+            flag='color',
+            channel_order='bgr',
+            backend=self.imdecode_backend)
+        if bgr is None:
+            raise PanopticFormatError(
+                f'panoptic PNG {path!r} cannot be decoded by the '
+                f'{self.imdecode_backend!r} backend',
+                image=osp.basename(path))
+        return bgr2id(bgr)
 
     def _load_maps(self, results: dict) -> None:
         """Build ``gt_seg_map`` and ``gt_inst_map`` from the panoptic PNG."""

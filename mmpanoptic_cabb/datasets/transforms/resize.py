@@ -13,7 +13,7 @@ class PanopticResize(Resize):
     Nearest-neighbour resizing of the id map equals resizing every instance
     mask separately (the pixel mapping depends on the sizes only), so masks
     built from the resized map match mmdet's resized masks. Truncation flags
-    (``gt_bboxes_truncated``) are unaffected by a resize and kept.
+    (``gt_truncated``) are unaffected by a resize and kept.
 
     Required Keys:
 

@@ -1,6 +1,7 @@
-"""Pure maths of the truncation record ``gt_bboxes_truncated``.
+"""Pure maths of the truncation record ``gt_truncated``.
 
-Each instance carries four flags ``(left, top, right, bottom)``: that side of
+Each instance carries four flags ``(left, top, right, bottom)``, in the
+column order of :mod:`mmpanoptic_cabb.structures.box_sides`: that side of
 its box was produced by a crop edge rather than by the object itself, so the
 true extent of the object lies beyond it (Sec. 2.3). Footnote 2 of the paper:
 a box that merely *touches* the crop edge, without extending past it, is not
@@ -18,14 +19,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-LEFT, TOP, RIGHT, BOTTOM = range(4)
-
-#: Column permutation of the flags for each flip direction.
-FLIP_PERMUTATIONS = {
-    'horizontal': (RIGHT, TOP, LEFT, BOTTOM),
-    'vertical': (LEFT, BOTTOM, RIGHT, TOP),
-    'diagonal': (RIGHT, BOTTOM, LEFT, TOP),
-}
+from mmpanoptic_cabb.structures.box_sides import (FLIP_PERMUTATIONS,
+                                                  HIGH_SIDES, LEFT, LOW_SIDES,
+                                                  NUM_SIDES, RIGHT, TOP)
 
 Box = Tuple[int, int, int, int]
 
@@ -39,7 +35,8 @@ def overshoot(boxes_before: np.ndarray, crop_box: Box) -> np.ndarray:
 
     Returns:
         np.ndarray: (N, 4) float64 ``(x1 - bx1, y1 - by1, bx2 - x2,
-        by2 - y2)`` for the sides ``(left, top, right, bottom)``.
+        by2 - y2)`` for the sides ``(left, top, right, bottom)`` (box
+        coordinate ``k`` lies on side ``k``).
     """
     before = np.asarray(boxes_before, dtype=np.float64).reshape(-1, 4)
     cx1, cy1, cx2, cy2 = crop_box
@@ -78,9 +75,12 @@ def truncated_sides(boxes_before: np.ndarray,
         beyond = overshoot(boxes_before, crop_box) > 0
     assert beyond.shape == after.shape, (beyond.shape, after.shape)
     crop_w, crop_h = crop_box[2] - crop_box[0], crop_box[3] - crop_box[1]
-    low = after[:, :2] <= 0
-    high = after[:, 2:] >= np.array([crop_w, crop_h])
-    touches = np.concatenate([low, high], axis=1)
+    # Box coordinate k lies on side k: (x1, y1) on the low sides, (x2, y2)
+    # on the high sides.
+    low, high = list(LOW_SIDES), list(HIGH_SIDES)
+    touches = np.zeros(after.shape, dtype=bool)
+    touches[:, low] = after[:, low] <= 0
+    touches[:, high] = after[:, high] >= np.array([crop_w, crop_h])
     return np.asarray(beyond, dtype=bool) & touches
 
 
@@ -90,8 +90,9 @@ def outside_line(box: np.ndarray, side: int, crop_box: Box,
 
     Args:
         box (np.ndarray): (4,) box of the instance before the crop.
-        side (int): One of :data:`LEFT`, :data:`TOP`, :data:`RIGHT`,
-            :data:`BOTTOM`.
+        side (int): A column of
+            :mod:`mmpanoptic_cabb.structures.box_sides` (``LEFT``, ``TOP``,
+            ``RIGHT`` or ``BOTTOM``).
         crop_box (tuple[int, int, int, int]): The crop window.
         shape (tuple[int, int]): ``(h, w)`` of the uncropped map.
 
@@ -114,11 +115,12 @@ def outside_line(box: np.ndarray, side: int, crop_box: Box,
     return slice(cy2, min(cy2 + 1, h)), cols
 
 
-def flip_truncation(flags: np.ndarray, direction: str) -> np.ndarray:
-    """Permute truncation flags for a flip.
+def flip_truncation(truncated: np.ndarray, direction: str) -> np.ndarray:
+    """Permute truncation flags for a flip (``FLIP_PERMUTATIONS`` of
+    :mod:`mmpanoptic_cabb.structures.box_sides`).
 
     Args:
-        flags (np.ndarray): (N, 4) bool ``(left, top, right, bottom)``.
+        truncated (np.ndarray): (N, 4) bool ``(left, top, right, bottom)``.
         direction (str): ``'horizontal'``, ``'vertical'`` or ``'diagonal'``.
 
     Returns:
@@ -126,9 +128,10 @@ def flip_truncation(flags: np.ndarray, direction: str) -> np.ndarray:
     """
     if direction not in FLIP_PERMUTATIONS:
         raise ValueError(f'unknown flip direction {direction!r}')
-    return np.asarray(flags, dtype=bool)[:, list(FLIP_PERMUTATIONS[direction])]
+    perm = list(FLIP_PERMUTATIONS[direction])
+    return np.asarray(truncated, dtype=bool)[:, perm]
 
 
 def empty_truncation(num_instances: int) -> np.ndarray:
     """All-False flags for ``num_instances`` boxes (no crop happened)."""
-    return np.zeros((num_instances, 4), dtype=bool)
+    return np.zeros((num_instances, NUM_SIDES), dtype=bool)

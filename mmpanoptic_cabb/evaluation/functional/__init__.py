@@ -4,17 +4,21 @@ PQ/SQ/RQ (COCO panopticapi protocol), PQ† (Porzi et al. 2019), Parsing
 Covering (Yang et al. 2019) and semantic mIoU from one counting pass per
 image; COCO box/mask AP with area-percentile buckets via pycocotools.
 """
+# the PNG codec and its error are re-exported for backward compatibility;
+# they live in :mod:`mmpanoptic_cabb.structures`
+from mmpanoptic_cabb.structures.errors import PanopticFormatError
+from mmpanoptic_cabb.structures.panoptic_png import (decode_panoptic_png,
+                                                     id2rgb, read_panoptic_png,
+                                                     rgb2id,
+                                                     write_panoptic_png)
 from .coco_panoptic_eval import (compute_coco_panoptic_stats,
                                  evaluate_coco_panoptic, evaluate_image_pair,
                                  load_json, match_annotations,
                                  parse_categories, parse_segments)
-from .errors import PanopticFormatError
 from .instance_eval import (DEFAULT_PERCENTILES, evaluate_instances,
                             percentile_buckets)
 from .instance_rle import masks_to_rles, segments_to_rles
 from .panoptic_image_stats import image_panoptic_stats
-from .panoptic_io import (decode_panoptic_png, id2rgb, read_panoptic_png,
-                          rgb2id, write_panoptic_png)
 from .panoptic_stats import PanopticStats
 from .panoptic_summary import (SUMMARY_KEYS, format_per_class_table,
                                format_summary_table, per_class_metrics,

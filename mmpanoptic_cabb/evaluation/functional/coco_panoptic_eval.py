@@ -15,9 +15,10 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import PanopticFormatError
+from mmpanoptic_cabb.structures.errors import PanopticFormatError
+from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
+                                                     read_panoptic_png)
 from .panoptic_image_stats import image_panoptic_stats
-from .panoptic_io import MAX_RGB_ID, read_panoptic_png
 from .panoptic_stats import PanopticStats
 from .panoptic_summary import summarize_panoptic_stats
 from .segment_confusion import confusion_from_runs, run_length_pairs
@@ -157,7 +158,7 @@ def evaluate_image_pair(gt_ann: dict, pred_ann: dict,
     # the maps keep the PNG alpha in their top byte: runs are split where
     # the raw values change, and only the run values are masked to ids
     gt_vals, pred_vals, lengths = run_length_pairs(gt_map, pred_map)
-    mask = np.uint32(MAX_RGB_ID)
+    mask = np.uint32(MAX_PANOPTIC_ID)
     zero = np.zeros(1, dtype=np.int64)
     confusion, unknown_gt, unknown_pred = confusion_from_runs(
         gt_vals & mask, pred_vals & mask, lengths, gt_ids, pred_ids, zero,

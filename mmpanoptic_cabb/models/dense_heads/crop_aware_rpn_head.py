@@ -11,19 +11,22 @@ from mmdet.utils import InstanceList, OptInstanceList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..losses import bind_cabb_loss, gt_truncated_flags, is_cabb_loss
+from mmpanoptic_cabb.structures.box_sides import NUM_SIDES
+from ..losses import bind_cabb_loss, get_pos_gt_truncated, is_cabb_loss
 
 
 @MODELS.register_module()
 class CropAwareRPNHead(RPNHead):
     """:class:`RPNHead` whose box loss may be a crop-aware :class:`CABBLoss`.
 
-    Every positive anchor receives the ``truncated`` flags (left, top, right,
-    bottom) of the GT box it is assigned to (``gt_instances.truncated``, all
-    False where absent) and the box loss is called with ``truncated=...``
-    when it is a :class:`CABBLoss`.  With any other box loss the head is
-    identical to :class:`RPNHead`.  Only ``reg_decoded_bbox=False`` (delta
-    regression) is supported together with :class:`CABBLoss`.
+    With a :class:`CABBLoss`, every positive anchor receives the
+    ``truncated`` flags (left, top, right, bottom) of the GT box it is
+    assigned to, read from ``SamplingResult.pos_gt_truncated`` (set by
+    :class:`TruncationAwareRandomSampler`, which ``train_cfg.sampler`` must
+    then be; any other sampler raises), and the box loss is called with
+    ``truncated=...``.  With any other box loss the head is identical to
+    :class:`RPNHead`.  Only ``reg_decoded_bbox=False`` (delta regression) is
+    supported together with :class:`CABBLoss`.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -37,7 +40,8 @@ class CropAwareRPNHead(RPNHead):
                             img_meta: dict,
                             gt_instances_ignore: Optional[InstanceData] = None,
                             unmap_outputs: bool = True) -> tuple:
-        """Targets of one image, plus the truncation flags of each anchor.
+        """Targets of one image and, for a CABBLoss, the truncation flags of
+        each anchor.
 
         Args:
             flat_anchors (Tensor | BaseBoxes): (num_anchors, 4) anchors.
@@ -49,34 +53,34 @@ class CropAwareRPNHead(RPNHead):
             unmap_outputs (bool): Whether to map outputs back to all anchors.
 
         Returns:
-            tuple: The outputs of :meth:`AnchorHead._get_targets_single`
-            followed by ``bbox_truncated`` (num_anchors, 4) bool: the flags
-            of the assigned GT for positive anchors, False elsewhere.
+            tuple: The outputs of :meth:`AnchorHead._get_targets_single`;
+            with a CABBLoss followed by ``truncated`` (num_anchors, 4) bool:
+            the flags of the assigned GT for positive anchors, False
+            elsewhere.
         """
-        results = super()._get_targets_single(
+        targets = super()._get_targets_single(
             flat_anchors,
             valid_flags,
             gt_instances,
             img_meta,
             gt_instances_ignore=gt_instances_ignore,
             unmap_outputs=unmap_outputs)
-        bbox_weights, pos_inds, sampling_result = (results[3], results[4],
-                                                   results[6])
+        if not is_cabb_loss(self.loss_bbox):
+            return targets
+        (labels, label_weights, bbox_targets, bbox_weights, pos_inds, neg_inds,
+         sampling_result) = targets
+        # pos_inds index the anchors inside the image, as in the parent.
         inside_flags = anchor_inside_flags(flat_anchors, valid_flags,
                                            img_meta['img_shape'][:2],
                                            self.train_cfg['allowed_border'])
-        num_inside = int(inside_flags.sum())
-        bbox_truncated = torch.zeros((num_inside, 4),
-                                     dtype=torch.bool,
-                                     device=bbox_weights.device)
-        if len(pos_inds) > 0:
-            gt_flags = gt_truncated_flags(gt_instances).to(bbox_weights.device)
-            bbox_truncated[pos_inds] = gt_flags[
-                sampling_result.pos_assigned_gt_inds]
+        truncated = torch.zeros((int(inside_flags.sum()), NUM_SIDES),
+                                dtype=torch.bool,
+                                device=bbox_weights.device)
+        truncated[pos_inds] = get_pos_gt_truncated(sampling_result).to(
+            truncated.device)
         if unmap_outputs:
-            bbox_truncated = unmap(bbox_truncated, flat_anchors.size(0),
-                                   inside_flags)
-        return results + (bbox_truncated, )
+            truncated = unmap(truncated, flat_anchors.size(0), inside_flags)
+        return targets + (truncated, )
 
     def loss_by_feat_single(self,
                             cls_score: Tensor,
@@ -87,7 +91,7 @@ class CropAwareRPNHead(RPNHead):
                             bbox_targets: Tensor,
                             bbox_weights: Tensor,
                             avg_factor: int,
-                            bbox_truncated: Optional[Tensor] = None) -> tuple:
+                            truncated: Optional[Tensor] = None) -> tuple:
         """Loss of one feature level, with truncation flags for CABB.
 
         Args:
@@ -99,13 +103,13 @@ class CropAwareRPNHead(RPNHead):
             bbox_targets (Tensor): (N, num_total_anchors, 4) targets.
             bbox_weights (Tensor): (N, num_total_anchors, 4) weights.
             avg_factor (int): Average factor of the losses.
-            bbox_truncated (Tensor, optional): (N, num_total_anchors, 4)
-                bool flags of the GT assigned to each anchor.
+            truncated (Tensor, optional): (N, num_total_anchors, 4) bool
+                flags of the GT assigned to each anchor.
 
         Returns:
             tuple: ``loss_cls`` and ``loss_bbox`` of the level.
         """
-        if bbox_truncated is None or not is_cabb_loss(self.loss_bbox):
+        if truncated is None or not is_cabb_loss(self.loss_bbox):
             return super().loss_by_feat_single(cls_score, bbox_pred, anchors,
                                                labels, label_weights,
                                                bbox_targets, bbox_weights,
@@ -121,7 +125,7 @@ class CropAwareRPNHead(RPNHead):
             bbox_targets.reshape(-1, target_dim),
             bbox_weights.reshape(-1, target_dim),
             avg_factor=avg_factor,
-            truncated=bbox_truncated.reshape(-1, target_dim))
+            truncated=truncated.reshape(-1, NUM_SIDES))
         return loss_cls, loss_bbox
 
     def loss_by_feat(self,
@@ -131,7 +135,8 @@ class CropAwareRPNHead(RPNHead):
                      batch_img_metas: List[dict],
                      batch_gt_instances_ignore: OptInstanceList = None) \
             -> dict:
-        """RPN losses, routing per-anchor truncation flags to the box loss.
+        """RPN losses; with a CABBLoss, per-anchor truncation flags go to
+        the box loss.
 
         Args:
             cls_scores (list[Tensor]): Scores of each level,
@@ -148,13 +153,20 @@ class CropAwareRPNHead(RPNHead):
             dict[str, list[Tensor]]: ``loss_rpn_cls`` and ``loss_rpn_bbox``
             per level.
         """
+        if not is_cabb_loss(self.loss_bbox):
+            return super().loss_by_feat(
+                cls_scores,
+                bbox_preds,
+                batch_gt_instances,
+                batch_img_metas,
+                batch_gt_instances_ignore=batch_gt_instances_ignore)
         featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
         assert len(featmap_sizes) == self.prior_generator.num_levels
         device = cls_scores[0].device
         anchor_list, valid_flag_list = self.get_anchors(
             featmap_sizes, batch_img_metas, device=device)
         (labels_list, label_weights_list, bbox_targets_list, bbox_weights_list,
-         avg_factor, bbox_truncated_list) = self.get_targets(
+         avg_factor, truncated_list) = self.get_targets(
              anchor_list,
              valid_flag_list,
              batch_gt_instances,
@@ -166,6 +178,6 @@ class CropAwareRPNHead(RPNHead):
         losses_cls, losses_bbox = multi_apply(
             self.loss_by_feat_single, cls_scores, bbox_preds, all_anchor_list,
             labels_list, label_weights_list, bbox_targets_list,
-            bbox_weights_list, [avg_factor] * len(bbox_truncated_list),
-            bbox_truncated_list)
+            bbox_weights_list, [avg_factor] * len(truncated_list),
+            truncated_list)
         return dict(loss_rpn_cls=losses_cls, loss_rpn_bbox=losses_bbox)

@@ -1,6 +1,6 @@
 """Panoptic segmentor of the paper (Fig. 4) and of the Seamless baseline."""
 import copy
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.structures import InstanceData, PixelData
@@ -12,6 +12,53 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 
 _SEMANTIC_INPUTS = ('body', 'neck')
+
+
+def _set_count(cfg: Optional[dict], key: str, value: Optional[int],
+               where: str) -> None:
+    """Set ``cfg[key] = value`` in place; refuse a different stated value."""
+    if cfg is None or value is None:
+        return
+    stated = cfg.get(key)
+    if stated is not None and stated != value:
+        raise ValueError(f'{where}.{key}={stated} contradicts the model\'s '
+                         f'class count {value}; state it once, on the model.')
+    cfg[key] = value
+
+
+def with_class_counts(roi_head: OptConfigType, semantic_head: OptConfigType,
+                      panoptic_fusion_head: OptConfigType,
+                      num_things_classes: Optional[int],
+                      num_stuff_classes: Optional[int]) -> tuple:
+    """Copies of the head configs with the network's class counts filled in.
+
+    Args:
+        roi_head (dict, optional): RoI head config (``bbox_head`` and
+            ``mask_head`` take ``num_classes`` = things).
+        semantic_head (dict, optional): Semantic head config.
+        panoptic_fusion_head (dict, optional): Fusion head config.
+        num_things_classes (int, optional): Thing classes; None keeps the
+            heads' own values.
+        num_stuff_classes (int, optional): Stuff classes; likewise.
+
+    Returns:
+        tuple: ``(roi_head, semantic_head, panoptic_fusion_head)`` copies.
+
+    Raises:
+        ValueError: If a head states a count different from the model's.
+    """
+    roi_head, semantic_head, panoptic_fusion_head = (
+        copy.deepcopy(cfg)
+        for cfg in (roi_head, semantic_head, panoptic_fusion_head))
+    if roi_head is not None:
+        for name in ('bbox_head', 'mask_head'):
+            _set_count(roi_head.get(name), 'num_classes', num_things_classes,
+                       f'roi_head.{name}')
+    for cfg, where in ((semantic_head, 'semantic_head'),
+                       (panoptic_fusion_head, 'panoptic_fusion_head')):
+        _set_count(cfg, 'num_things_classes', num_things_classes, where)
+        _set_count(cfg, 'num_stuff_classes', num_stuff_classes, where)
+    return roi_head, semantic_head, panoptic_fusion_head
 
 
 @MODELS.register_module()
@@ -47,6 +94,13 @@ class SeamlessPanopticSegmentor(TwoStagePanopticSegmentor):
         panoptic_fusion_head (dict): Config of the panoptic fusion head.
         semantic_head_in (str): ``'body'`` or ``'neck'``. Defaults to
             ``'body'``.
+        num_things_classes (int, optional): Number of thing classes, stated
+            once for the whole network: filled into
+            ``roi_head.bbox_head.num_classes``,
+            ``roi_head.mask_head.num_classes`` and the ``num_things_classes``
+            of ``semantic_head`` and ``panoptic_fusion_head``.
+        num_stuff_classes (int, optional): Number of stuff classes, filled
+            into ``semantic_head`` and ``panoptic_fusion_head``.
     """
 
     def __init__(self,
@@ -60,7 +114,12 @@ class SeamlessPanopticSegmentor(TwoStagePanopticSegmentor):
                  init_cfg: OptMultiConfig = None,
                  semantic_head: OptConfigType = None,
                  panoptic_fusion_head: OptConfigType = None,
-                 semantic_head_in: str = 'body') -> None:
+                 semantic_head_in: str = 'body',
+                 num_things_classes: Optional[int] = None,
+                 num_stuff_classes: Optional[int] = None) -> None:
+        roi_head, semantic_head, panoptic_fusion_head = with_class_counts(
+            roi_head, semantic_head, panoptic_fusion_head,
+            num_things_classes, num_stuff_classes)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -146,8 +205,8 @@ class SeamlessPanopticSegmentor(TwoStagePanopticSegmentor):
         """RPN losses (keys prefixed ``rpn_``) and training proposals.
 
         The RPN is class agnostic: it sees a copy of the samples whose labels
-        are all 0; the other ground-truth fields (e.g. truncation flags) are
-        kept.
+        are all 0; the other ground-truth fields (e.g. the truncation flags
+        ``gt_instances.truncated``) are kept.
         """
         proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
         rpn_data_samples = copy.deepcopy(batch_data_samples)

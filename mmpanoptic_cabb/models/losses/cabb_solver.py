@@ -141,6 +141,8 @@ from typing import Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
+from mmpanoptic_cabb.structures.box_sides import BOTTOM, LEFT, RIGHT, TOP
+
 __all__ = ['cabb_targets']
 
 # Bisection halvings per bracket (see "Bisection width").
@@ -359,7 +361,9 @@ def cabb_targets(
         pred (Tensor): (N, 4) predicted normalised deltas (dx, dy, dw, dh).
         target (Tensor): (N, 4) normalised deltas of the cropped GT boxes.
         truncated (Tensor): (N, 4) bool, columns (left, top, right, bottom):
-            that side of the GT box was cut by the crop.
+            that side of the GT box was cut by the crop. The columns are
+            read by the constants ``LEFT``, ``TOP``, ``RIGHT``, ``BOTTOM`` of
+            :mod:`mmpanoptic_cabb.structures.box_sides`.
         beta (float): SmoothL1 threshold. Defaults to 1.0.
         means (Sequence[float] | Tensor): The coder's ``target_means``.
         stds (Sequence[float] | Tensor): The coder's ``target_stds``.
@@ -378,15 +382,16 @@ def cabb_targets(
     if beta <= 0:
         raise ValueError(f'beta must be positive, got {beta}')
     out = target.detach().clone(memory_format=torch.contiguous_format)
-    # (N, 4) columns (dx, dy, dw, dh) / (left, top, right, bottom) viewed as
-    # (N, 2, 2): deltas as [row, dim, (centre, log width)], flags as
-    # [row, (low side, high side), dim].
-    flags = truncated.to(
-        device=target.device, dtype=torch.bool).reshape(-1, 2, 2)
-    rows, dims = (flags[:, 0] | flags[:, 1]).nonzero(as_tuple=True)
+    # Flags per dimension (x, y), as [row, dim]: the low side of x is LEFT,
+    # of y TOP; the high side of x is RIGHT, of y BOTTOM.
+    flags = truncated.to(device=target.device, dtype=torch.bool)
+    low_free = torch.stack((flags[:, LEFT], flags[:, TOP]), 1)
+    high_free = torch.stack((flags[:, RIGHT], flags[:, BOTTOM]), 1)
+    rows, dims = (low_free | high_free).nonzero(as_tuple=True)
     if rows.numel() == 0:
         return out
 
+    # (N, 4) deltas (dx, dy, dw, dh) viewed as [row, dim, (centre, log width)].
     def per_dim(deltas: Tensor) -> Tensor:
         return deltas.reshape(-1, 2, 2).transpose(1, 2)
 
@@ -402,7 +407,8 @@ def cabb_targets(
     gt_w = raw_gt[:, 1].clamp(max=_MAX_LOG_WIDTH)
     half_w = 0.5 * gt_w.exp()
     side_lo, side_hi = gt_c - half_w, gt_c + half_w
-    free = flags[rows, :, dims]  # (K, 2): low side free, high side free
+    # (K, 2): low side free, high side free
+    free = torch.stack((low_free, high_free), 2)[rows, dims]
 
     # O1 sub-problems, one per free side, solved in one batch.  Low side
     # free (side 0): the high side stays, delta = side_hi - e^t / 2 and

@@ -1,29 +1,33 @@
 """Helpers shared by the crop-aware heads to route truncation flags."""
-import torch
-from mmengine.structures import InstanceData
+from mmdet.models.task_modules.samplers import SamplingResult
 from torch import Tensor, nn
 
 from .cabb_loss import CABBLoss
 
 
-def gt_truncated_flags(gt_instances: InstanceData) -> Tensor:
-    """Return the (num_gts, 4) bool truncation flags of ``gt_instances``.
+def get_pos_gt_truncated(sampling_result: SamplingResult) -> Tensor:
+    """The ``pos_gt_truncated`` flags of a sampling result, checked.
 
     Args:
-        gt_instances (InstanceData): Ground truth of one image; its optional
-            ``truncated`` field holds flags (left, top, right, bottom).
+        sampling_result (SamplingResult): Result of the head's sampler.
 
     Returns:
-        Tensor: ``gt_instances.truncated`` as bool, or all False when the
-        field is absent.
+        Tensor: (num_pos, 4) bool flags (left, top, right, bottom) of the
+        GT box of each positive.
+
+    Raises:
+        ValueError: If the sampler did not attach ``pos_gt_truncated``:
+            a :class:`CABBLoss` would silently train with all-False flags.
     """
-    bboxes = gt_instances.bboxes
-    device = bboxes.device
-    num_gts = len(gt_instances)
-    if 'truncated' not in gt_instances:
-        return torch.zeros((num_gts, 4), dtype=torch.bool, device=device)
-    flags = torch.as_tensor(gt_instances.truncated, device=device)
-    return flags.to(torch.bool).reshape(num_gts, 4)
+    truncated = getattr(sampling_result, 'pos_gt_truncated', None)
+    if truncated is None:
+        raise ValueError(
+            'CABBLoss needs the truncation flags of the positives '
+            '(SamplingResult.pos_gt_truncated), which the sampler did not '
+            "set: use dict(type='TruncationAwareRandomSampler', ...) as the "
+            "head's sampler (train_cfg.rpn.sampler and train_cfg.rcnn.sampler "
+            'of a two-stage detector).')
+    return truncated
 
 
 def is_cabb_loss(loss: nn.Module) -> bool:
@@ -31,7 +35,8 @@ def is_cabb_loss(loss: nn.Module) -> bool:
     return isinstance(loss, CABBLoss)
 
 
-def bind_cabb_loss(loss: nn.Module, bbox_coder, reg_decoded_bbox: bool) -> None:
+def bind_cabb_loss(loss: nn.Module, bbox_coder,
+                   reg_decoded_bbox: bool) -> None:
     """Give a head's :class:`CABBLoss` the statistics of its box coder.
 
     Called by every crop-aware head at construction; does nothing when

@@ -8,20 +8,22 @@ from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
 from torch import Tensor
 
-from ..losses import bind_cabb_loss, is_cabb_loss
+from mmpanoptic_cabb.structures.box_sides import NUM_SIDES
+from ..losses import bind_cabb_loss, get_pos_gt_truncated, is_cabb_loss
 
 
 @MODELS.register_module()
 class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
     """:class:`Shared2FCBBoxHead` whose box loss may be a :class:`CABBLoss`.
 
-    Reads the ``pos_gt_truncated`` flags that :class:`CropAwareRoIHead`
-    attaches to each sampling result (all False where missing), lays them
-    out like the regression targets (positives first, per image) and calls
-    the box loss with ``truncated=...`` when it is a :class:`CABBLoss`.
-    With any other box loss the head is identical to
-    :class:`Shared2FCBBoxHead`.  Only ``reg_decoded_bbox=False`` is
-    supported together with :class:`CABBLoss`.
+    With a :class:`CABBLoss`, reads the ``pos_gt_truncated`` flags that
+    :class:`TruncationAwareRandomSampler` attaches to each sampling result
+    (the RoI head's ``train_cfg.sampler`` must be that sampler; any other
+    raises), lays them out like the regression targets (positives first,
+    per image) and calls the box loss with ``truncated=...``.  Use it in
+    mmdet's :class:`StandardRoIHead`.  With any other box loss the head is
+    identical to :class:`Shared2FCBBoxHead`.  Only ``reg_decoded_bbox=False``
+    is supported together with :class:`CABBLoss`.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -35,26 +37,27 @@ class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
 
         Args:
             sampling_results (list[SamplingResult]): Sampling results of the
-                batch, optionally carrying ``pos_gt_truncated`` (num_pos, 4).
+                batch, carrying ``pos_gt_truncated`` (num_pos, 4).
             concat (bool): Whether to concatenate over images.
 
         Returns:
             Tensor | list[Tensor]: (num_samples, 4) bool per image (or
             concatenated): the positives' flags first, False for negatives.
+
+        Raises:
+            ValueError: If a sampling result has no ``pos_gt_truncated``.
         """
-        flags = []
+        truncated_list = []
         for res in sampling_results:
             num_pos, num_neg = res.pos_priors.size(0), res.neg_priors.size(0)
             device = res.pos_priors.device
-            per_image = torch.zeros((num_pos + num_neg, 4),
+            truncated = torch.zeros((num_pos + num_neg, NUM_SIDES),
                                     dtype=torch.bool,
                                     device=device)
-            pos_flags = getattr(res, 'pos_gt_truncated', None)
-            if pos_flags is not None and num_pos > 0:
-                per_image[:num_pos] = pos_flags.to(
-                    device=device, dtype=torch.bool)
-            flags.append(per_image)
-        return torch.cat(flags, 0) if concat else flags
+            truncated[:num_pos] = get_pos_gt_truncated(res).to(
+                device=device, dtype=torch.bool)
+            truncated_list.append(truncated)
+        return torch.cat(truncated_list, 0) if concat else truncated_list
 
     def loss_and_target(self,
                         cls_score: Tensor,
@@ -95,7 +98,7 @@ class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
             rois,
             *cls_reg_targets,
             reduction_override=reduction_override,
-            bbox_truncated=self.get_truncated_targets(sampling_results))
+            truncated=self.get_truncated_targets(sampling_results))
         return dict(loss_bbox=losses, bbox_targets=cls_reg_targets)
 
     def loss(self,
@@ -107,7 +110,7 @@ class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
              bbox_targets: Tensor,
              bbox_weights: Tensor,
              reduction_override: Optional[str] = None,
-             bbox_truncated: Optional[Tensor] = None) -> dict:
+             truncated: Optional[Tensor] = None) -> dict:
         """Losses from predictions and targets; see :meth:`BBoxHead.loss`.
 
         Args:
@@ -119,13 +122,13 @@ class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
             bbox_targets (Tensor): (num_rois, 4) regression targets.
             bbox_weights (Tensor): (num_rois, 4) regression weights.
             reduction_override (str, optional): Overrides the reduction.
-            bbox_truncated (Tensor, optional): (num_rois, 4) bool flags of
-                the GT assigned to each RoI, for a :class:`CABBLoss`.
+            truncated (Tensor, optional): (num_rois, 4) bool flags of the
+                GT assigned to each RoI, for a :class:`CABBLoss`.
 
         Returns:
             dict[str, Tensor]: The loss components.
         """
-        if bbox_truncated is None or not is_cabb_loss(self.loss_bbox):
+        if truncated is None or not is_cabb_loss(self.loss_bbox):
             return super().loss(cls_score, bbox_pred, rois, labels,
                                 label_weights, bbox_targets, bbox_weights,
                                 reduction_override)
@@ -149,5 +152,5 @@ class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
             bbox_weights[pos],
             avg_factor=bbox_targets.size(0),
             reduction_override=reduction_override,
-            truncated=bbox_truncated[pos])
+            truncated=truncated[pos])
         return losses

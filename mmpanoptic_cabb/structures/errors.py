@@ -1,13 +1,14 @@
-"""Errors raised on malformed panoptic annotations or predictions."""
+"""Errors raised on malformed panoptic annotations, predictions or PNGs."""
 from typing import Optional, Union
 
 
 class PanopticFormatError(ValueError):
     """A panoptic annotation or prediction does not follow the COCO format.
 
-    The message always names the offending image and, where one is involved,
-    the segment id, e.g. ``"pred image 'a.png' (image_id=3): segment id 42 is
-    in the PNG but not in the JSON"``.
+    The message always names the offending file or image and, where one is
+    involved, the segment id, e.g. ``"pred image 'a.png' (image_id=3): segment
+    id 42 is in the PNG but not in the JSON"`` or ``"panoptic PNG
+    '/data/gt/a.png' cannot be decoded"``.
 
     Args:
         message (str): What is wrong.

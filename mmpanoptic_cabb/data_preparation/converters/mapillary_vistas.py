@@ -19,7 +19,8 @@ import json
 import os.path as osp
 from typing import Dict
 
-from .categories import MAPILLARY_VISTAS_V12_CATEGORIES, coco_categories
+from mmpanoptic_cabb.datasets.categories import (
+    MAPILLARY_VISTAS_V12_CATEGORIES, coco_categories)
 from .errors import (InvalidAnnotationError, MismatchedFilesError,
                      MissingInputError)
 from .panoptic_io import (PanopticSplitWriter, collect_files, image_size,

@@ -16,7 +16,7 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
-from .categories import CATEGORY_BY_NAME
+from mmpanoptic_cabb.datasets.categories.synthetic import CATEGORY_BY_NAME
 
 # Base appearance (RGB) of each class; instances jitter around it.
 BASE_COLOURS = {

@@ -1,8 +1,8 @@
 """Mapillary Vistas v1.2 panoptic segmentation as an mmdet dataset."""
 from mmdet.registry import DATASETS
+from .categories import (MAPILLARY_VISTAS_V12_CATEGORIES,
+                         metainfo_from_categories)
 from .coco_panoptic_base import CocoPanopticBaseDataset
-from .converters.categories import (MAPILLARY_VISTAS_V12_CATEGORIES,
-                                    metainfo_from_categories)
 
 
 @DATASETS.register_module()

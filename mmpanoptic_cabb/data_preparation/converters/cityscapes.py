@@ -19,8 +19,10 @@ Output (see :mod:`.panoptic_io`): ``images/{split}/{stem}_leftImg8bit.png`` and
 import os.path as osp
 from typing import Optional, Tuple
 
-from .categories import (CITYSCAPES_CATEGORIES, CITYSCAPES_INSTANCE_LABEL_IDS,
-                         CITYSCAPES_MAX_LABEL_ID, coco_categories)
+from mmpanoptic_cabb.datasets.categories import (CITYSCAPES_CATEGORIES,
+                                                 CITYSCAPES_INSTANCE_LABEL_IDS,
+                                                 CITYSCAPES_MAX_LABEL_ID,
+                                                 coco_categories)
 from .errors import BadIdError
 from .panoptic_io import (PanopticSplitWriter, collect_files, pair_files,
                           panoptic_from_label_png, require_dir)

@@ -4,13 +4,15 @@ Every converter writes the same layout, the one the dataset classes and the
 ``_base_`` dataset configs read::
 
     {out}/images/{split}/<image file_name>              image links or copies
-    {out}/annotations/panoptic_{split}/<png file_name>  ids R + 256 G + 256^2 B
+    {out}/annotations/panoptic_{split}/<png file_name>  segment ids, see below
     {out}/annotations/panoptic_{split}.json             COCO panoptic JSON
 
-Image ids are integers ``1..N`` in sorted file order; categories are listed
-things first. A split is staged in a hidden folder under ``{out}`` and
-published by renames only when it is complete, so an error leaves whatever was
-already written under ``{out}`` untouched.
+PNGs hold ``id = R + 256 G + 256^2 B`` and are read and written with
+:mod:`mmpanoptic_cabb.structures.panoptic_png`. Image ids are integers ``1..N``
+in sorted file order; categories are listed things first. A split is staged in
+a hidden folder under ``{out}`` and published by renames only when it is
+complete, so an error leaves whatever was already written under ``{out}``
+untouched.
 """
 import glob
 import json
@@ -24,7 +26,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..synthetic.writer import ids_to_rgb, rgb_to_ids, segment_stats
+from mmpanoptic_cabb.structures.errors import PanopticFormatError
+from mmpanoptic_cabb.structures.panoptic_png import (read_panoptic_png,
+                                                     write_panoptic_png)
+from mmpanoptic_cabb.structures.panoptic_segments import segment_stats
 from .errors import (BadIdError, InvalidAnnotationError, MismatchedFilesError,
                      MissingInputError)
 
@@ -135,24 +140,6 @@ def read_label_png(path: str) -> np.ndarray:
             f'{path}: expected a single-channel id image, got shape '
             f'{arr.shape}')
     return arr.astype(np.int32)
-
-
-def read_panoptic_png(path: str) -> np.ndarray:
-    """Read an RGB-encoded panoptic PNG as int32 segment ids (0 = void)."""
-    if not osp.isfile(path):
-        raise MissingInputError(f'panoptic PNG not found: {path}')
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise InvalidAnnotationError(f'{path}: cannot be decoded as an image')
-    return rgb_to_ids(bgr[..., ::-1])
-
-
-def write_panoptic_png(path: str, ids: np.ndarray) -> None:
-    """Write int segment ids (0 = void) as an RGB-encoded panoptic PNG."""
-    if not cv2.imwrite(path,
-                       ids_to_rgb(ids)[..., ::-1],
-                       [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-        raise OSError(f'cannot write {path}')
 
 
 def panoptic_from_source_ids(src: np.ndarray, classify: Classifier,
@@ -332,7 +319,10 @@ def validate_panoptic_split(coco: dict,
                     'categories')
             seg_ids.add(sid)
         if check_pixels:
-            ids = read_panoptic_png(png)
+            try:
+                ids = read_panoptic_png(png)
+            except PanopticFormatError as err:
+                raise InvalidAnnotationError(str(err)) from None
             img = images[img_id]
             if ids.shape != (img.get('height'), img.get('width')):
                 raise InvalidAnnotationError(
@@ -411,7 +401,8 @@ class PanopticSplitWriter:
 
     def write_png(self, file_name: str, ids: np.ndarray) -> None:
         """Write segment ids as the split's panoptic PNG ``file_name``."""
-        write_panoptic_png(osp.join(self.png_dir, file_name), ids)
+        write_panoptic_png(
+            osp.join(self.png_dir, file_name), ids, compression=1)
 
     def add_converted(self, img_src: str, img_name: str, png_name: str,
                       ids: np.ndarray, segments_info: List[dict]) -> None:

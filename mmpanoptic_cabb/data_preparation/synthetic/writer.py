@@ -13,52 +13,18 @@ import json
 import os
 import os.path as osp
 from multiprocessing import get_context
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
-from .categories import SYNTHETIC_CATEGORIES
+from mmpanoptic_cabb.datasets.categories.synthetic import SYNTHETIC_CATEGORIES
+from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
+                                                     write_panoptic_png)
+from mmpanoptic_cabb.structures.panoptic_segments import segment_stats
 from .scene import render_scene
 
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
-MAX_SEGMENT_ID = 256**3 - 1
-
-
-def ids_to_rgb(ids: np.ndarray) -> np.ndarray:
-    """Encode segment ids as an RGB image (COCO panoptic: id = R + 256 G + 256^2 B)."""
-    ids = np.ascontiguousarray(ids, dtype='<u4')
-    return ids.view(np.uint8).reshape(ids.shape + (4, ))[..., :3].copy()
-
-
-def rgb_to_ids(rgb: np.ndarray) -> np.ndarray:
-    """Decode an RGB panoptic PNG (H, W, 3, RGB order) into int32 segment ids."""
-    rgb = rgb.astype(np.int32)
-    return rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
-
-
-def segment_stats(seg_index: np.ndarray, num_segments: int
-                  ) -> Tuple[np.ndarray, List[Optional[List[int]]]]:
-    """Area and COCO box ``[x, y, w, h]`` of every segment index ``1..num_segments``.
-
-    Widths and heights count pixels (``x_max - x_min + 1``), as panopticapi does.
-
-    Returns:
-        tuple: areas (num_segments + 1,) indexed by segment index, and the boxes (index
-        ``k - 1`` for segment ``k``; None for segments without pixels).
-    """
-    areas = np.bincount(seg_index.ravel(), minlength=num_segments + 1)
-    boxes: List[Optional[List[int]]] = []
-    for sl in ndimage.find_objects(seg_index.astype(np.int32),
-                                   max_label=num_segments):
-        if sl is None:
-            boxes.append(None)
-        else:
-            ys, xs = sl
-            boxes.append([int(xs.start), int(ys.start),
-                          int(xs.stop - xs.start), int(ys.stop - ys.start)])
-    return areas, boxes
 
 
 def make_sample(seed: int, split: str, index: int, height: int, width: int
@@ -71,7 +37,7 @@ def make_sample(seed: int, split: str, index: int, height: int, width: int
     rng = np.random.default_rng([seed, SPLIT_CODES[split], index])
     image, seg_index, segments = render_scene(rng, height, width)
     areas, boxes = segment_stats(seg_index, len(segments))
-    ids = rng.choice(MAX_SEGMENT_ID, size=len(segments), replace=False) + 1
+    ids = rng.choice(MAX_PANOPTIC_ID, size=len(segments), replace=False) + 1
     id_lut = np.zeros(len(segments) + 1, np.int32)
     segments_info = []
     for k, seg in enumerate(segments, start=1):
@@ -91,9 +57,10 @@ def _write_one(args: Tuple) -> Dict:
     stem = f'{split}_{index:06d}'
     cv2.imwrite(osp.join(out_dir, 'images', split, stem + '.jpg'),
                 image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
-    cv2.imwrite(osp.join(out_dir, 'annotations', f'panoptic_{split}',
-                         stem + '.png'), ids_to_rgb(ids)[..., ::-1],
-                [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    write_panoptic_png(
+        osp.join(out_dir, 'annotations', f'panoptic_{split}', stem + '.png'),
+        ids,
+        compression=1)
     return dict(
         image=dict(id=index, file_name=stem + '.jpg', height=height,
                    width=width),

@@ -28,8 +28,9 @@ Output (see :mod:`.panoptic_io`)::
 import os.path as osp
 from typing import Optional, Tuple
 
-from .categories import (IDD_LEVEL3_CATEGORIES, IDD_VOID_LEVEL3_ID,
-                         coco_categories)
+from mmpanoptic_cabb.datasets.categories import (IDD_LEVEL3_CATEGORIES,
+                                                 IDD_VOID_LEVEL3_ID,
+                                                 coco_categories)
 from .errors import BadIdError
 from .panoptic_io import (PanopticSplitWriter, collect_files, pair_files,
                           panoptic_from_label_png, require_dir)

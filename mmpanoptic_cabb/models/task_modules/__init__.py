@@ -1,0 +1,4 @@
+"""models.task_modules of mmpanoptic_cabb."""
+from .samplers import TruncationAwareRandomSampler
+
+__all__ = ['TruncationAwareRandomSampler']
