@@ -1,12 +1,8 @@
 """Shared fixtures: a tiny synthetic panoptic dataset generated once per test session."""
-import os.path as osp
-
 import pytest
 
 from mmpanoptic_cabb.data_preparation.synthetic import \
     write_synthetic_dataset
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 TINY_SIZE = dict(height=256, width=512)
 

@@ -9,13 +9,10 @@ Examples::
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
-
-from mmpanoptic_cabb.utils import init_cpu_distributed, setup_runtime_cfg
+from mmengine.config import Config
+from mmpanoptic_cabb.utils.cli import (add_common_args, build_runner,
+                                       load_cfg, parse_common_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -23,8 +20,6 @@ def parse_args() -> argparse.Namespace:
         description='Test (and evaluate) a panoptic segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--work-dir', help='the directory to save the evaluation metrics')
     parser.add_argument(
         '--out', type=str,
         help='dump predictions to a pickle file (.pkl) for offline evaluation')
@@ -38,30 +33,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-dir', help='directory (inside the work dir) where painted '
         'predictions are saved')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs (xxx=yyy)')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return parse_common_args(parser)
 
 
 def build_cfg(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line overrides."""
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_cfg(args)
     cfg.load_from = args.checkpoint
     if args.panoptic_out:
         cfg.test_evaluator.format_only = True
@@ -74,15 +52,13 @@ def build_cfg(args: argparse.Namespace) -> Config:
                 '--show-dir needs a DetVisualizationHook')
         vis_hook.draw = True
         vis_hook.test_out_dir = args.show_dir
-    setup_runtime_cfg(cfg)
     return cfg
 
 
 def main() -> None:
     args = parse_args()
     cfg = build_cfg(args)
-    init_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         if not args.out.endswith(('.pkl', '.pickle')):

@@ -12,13 +12,12 @@ _base_ = [
 
 # IDD level 3: 9 thing and 17 stuff classes. ASPP image pooling over one training crop's
 # window (512 px / stride 32 = 16 cells) so full-image inference pools the context a crop saw;
-# dilations halved from (1, 6, 12, 18), which suit the 32x32 cells of a 1024 px crop, to the
-# 16x16 cells of a 512 px crop.
+# ASPP rates scaled from Panoptic-DeepLab's (3, 6, 9), which suit the 32x32 cells of a 1024 px
+# crop, to the 16x16 cells of a 512 px crop: ceil(r * 16 / 32).
 model = dict(
     num_things_classes=9,
     num_stuff_classes=17,
-    semantic_head=dict(
-        pooling_size=(16, 16), decode_head=dict(dilations=(1, 3, 6, 9))))
+    semantic_head=dict(pooling_size=(16, 16), dilations=(2, 3, 5)))
 
 max_epochs = 600
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -11,14 +11,12 @@ _base_ = [
 
 default_hooks = dict(logger=dict(interval=20))
 
-# The ASPP runs on the 1/32 branch: a 256 px crop is only 8x8 cells there. Its dilations are
-# scaled to that size (the paper's (1, 6, 12, 18) suit 1024 px crops; at 8x8 their taps would hit
-# only padding during training and real features at full-image inference), and its image pooling
-# averages over one crop's window (8x8 cells) instead of the whole image, so full-image inference
-# sees the context training saw.
-model = dict(
-    semantic_head=dict(
-        pooling_size=(8, 8), decode_head=dict(dilations=(1, 2, 3, 4))))
+# The ASPP runs on the 1/32 branch: a 256 px crop is only 8x8 cells there. Its rates are scaled
+# to that size, ceil(r * 8 / 32) of Panoptic-DeepLab's (3, 6, 9), which suit 1024 px crops (at
+# 8x8 cells their taps would hit only padding during training and real features at full-image
+# inference), and its image pooling averages over one crop's window (8x8 cells) instead of the
+# whole image, so full-image inference sees the context training saw.
+model = dict(semantic_head=dict(pooling_size=(8, 8), dilations=(1, 2, 3)))
 
 # mmdet's NumClassCheckHook does not know panoptic datasets.
 custom_hooks = []

@@ -2,7 +2,6 @@
 import json
 import os.path as osp
 
-import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
@@ -17,11 +16,13 @@ from mmpanoptic_cabb.datasets.idd_panoptic import IDDPanopticDataset
 from mmpanoptic_cabb.datasets.synthetic_panoptic import SyntheticPanopticDataset
 from mmpanoptic_cabb.datasets.mapillary_vistas_panoptic import \
     MapillaryVistasPanopticDataset
-from .test_converters_cityscapes import (cityscapes_instance_ids,
-                                         make_cityscapes_root)
-from .test_converters_idd import idd_instance_ids, make_idd_root
-from .test_converters_mapillary_vistas import (KEYS, make_vistas_root,
-                                               vistas_sample)
+from tests import REPO_ROOT
+from tests.data_preparation.converters.test_cityscapes import (
+    cityscapes_instance_ids, make_cityscapes_root)
+from tests.data_preparation.converters.test_idd import (idd_instance_ids,
+                                                        make_idd_root)
+from tests.data_preparation.converters.test_mapillary_vistas import (
+    KEYS, make_vistas_root, vistas_sample)
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
@@ -196,7 +197,6 @@ def test_configs_build(tmp_path):
     """The ``_base_`` dataset configs name our classes and the paper values,
     set in the steps of the shared crop pipeline (found by type)."""
     from mmengine.config import Config
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     expected = dict(
         mapillary_vistas_panoptic=(MapillaryVistasPanopticDataset, 37, 28,
                                    2400, (0.8, 1.25), (1024, 1024), 4),
@@ -208,7 +208,8 @@ def test_configs_build(tmp_path):
                             (256, 256), 2))
     for name, (cls, n_th, n_st, s0, r_st, crop, batch) in expected.items():
         cfg = Config.fromfile(
-            osp.join(repo, 'configs', '_base_', 'datasets', name + '.py'))
+            osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',
+                     name + '.py'))
         for dataset in (cfg.train_dataloader.dataset.dataset,
                         cfg.val_dataloader.dataset,
                         cfg.test_dataloader.dataset):

@@ -20,9 +20,9 @@ from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
                                                      id2rgb, read_panoptic_png,
                                                      rgb2id,
                                                      write_panoptic_png)
+from tests import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PACKAGE = osp.join(REPO, 'mmpanoptic_cabb')
+PACKAGE = osp.join(REPO_ROOT, 'mmpanoptic_cabb')
 EDGE_IDS = [VOID_ID, 1, 255, 256, 65535, 65536, MAX_PANOPTIC_ID]
 
 
@@ -197,7 +197,7 @@ def test_16_bit_png_reads_high_bytes(tmp_path, decoder):
 # ------------------------------------------------------ import boundaries
 def _imported_modules(path):
     """Absolute names of the modules a source file imports."""
-    package = osp.relpath(path, REPO)[:-len('.py')].split(osp.sep)[:-1]
+    package = osp.relpath(path, REPO_ROOT)[:-len('.py')].split(osp.sep)[:-1]
     names = []
     for node in ast.walk(ast.parse(open(path, encoding='utf-8').read())):
         if isinstance(node, ast.Import):
@@ -237,5 +237,5 @@ def test_import_loads_no_offline_module(module):
             "bad = [m for m in sys.modules\n"
             "       if m.startswith('mmpanoptic_cabb.data_preparation')]\n"
             'assert not bad, bad\n')
-    subprocess.run([sys.executable, '-c', code], cwd=REPO, check=True,
+    subprocess.run([sys.executable, '-c', code], cwd=REPO_ROOT, check=True,
                    timeout=300)

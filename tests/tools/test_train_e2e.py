@@ -131,12 +131,12 @@ def test_distributed_gloo_two_processes(tiny_synthetic_root, tmp_path):
     cfg_path = tmp_path / 'tiny_dist.py'
     cfg.dump(str(cfg_path))
     env = dict(os.environ, OMP_NUM_THREADS='1', PORT='29517')
-    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    # tools/dist_train.sh runs `python -m torch.distributed.run`: put this
+    # interpreter first on PATH.
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
     proc = subprocess.run(
-        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         '--master_port=29517',
-         osp.join(REPO_ROOT, 'tools', 'train.py'), str(cfg_path),
-         '--launcher', 'pytorch', '--work-dir', str(work)],
+        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+         str(cfg_path), '2', '--work-dir', str(work)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]

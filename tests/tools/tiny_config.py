@@ -4,8 +4,8 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmpanoptic_cabb.utils import setup_runtime_cfg
+from tests import REPO_ROOT
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'synthetic',
     'seamless_hrnet-slim_crop-256_1200i_synthetic.py')

@@ -65,9 +65,11 @@ val_dataloader = dict(
         backend_args=backend_args))
 test_dataloader = val_dataloader
 
+# mAP over up to 256 detections per image, as the RoI head keeps (Seamless' max_predictions).
 val_evaluator = dict(
     type='PanopticQualityMetric',
     ann_file=None,
     seg_prefix=None,
+    max_dets=256,
     backend_args=backend_args)
 test_evaluator = val_evaluator

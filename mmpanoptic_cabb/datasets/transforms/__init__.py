@@ -10,10 +10,10 @@ from .formatting import PackPanopticInputs
 from .inst_map_to_masks import InstMapToMasks
 from .isus import ISUSResize
 from .loading import LoadPanopticAnnotationsLean
-from .resize import PanopticRandomResize, PanopticResize
+from .resize import PanopticResize
 
 __all__ = [
     'TruncationAwareRandomCrop', 'PanopticRandomFlip', 'PackPanopticInputs',
     'InstMapToMasks', 'ISUSResize', 'LoadPanopticAnnotationsLean',
-    'PanopticRandomResize', 'PanopticResize'
+    'PanopticResize'
 ]

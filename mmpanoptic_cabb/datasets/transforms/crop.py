@@ -24,12 +24,16 @@ class TruncationAwareRandomCrop(RandomCrop):
     1. Window: its size follows mmdet's ``RandomCrop`` (``crop_size``,
        ``crop_type``); an image smaller than the window is cropped to its
        own size along that side (no padding: the image border is not a crop
-       edge; add mmdet's ``Pad`` afterwards for a fixed shape). When
-       ``sampled_instance`` (>= 0) or ``sampled_class`` (>= 0) is in the
-       results (class-uniform sampling), a pixel of that instance (else of
-       that class in ``gt_seg_map``) is drawn uniformly and the window is
-       drawn uniformly among the windows holding it (CUS step 4); otherwise
-       the window is uniform over the image.
+       edge; add mmdet's ``Pad`` afterwards for a fixed shape). With
+       class-uniform sampling the window shows the draw (CUS step 4: "a
+       random crop from an area of the image where the selected class is
+       visible"): a pixel is drawn uniformly among the pixels of
+       ``sampled_class`` in ``gt_seg_map`` and the window uniformly among
+       the windows holding it. When ISUS rescaled a drawn instance
+       (``isus_level >= 0``, ``sampled_instance >= 0``), the pixel is drawn
+       among that instance's pixels instead, so the crop shows the instance
+       at the scale ISUS chose for it. Without a draw the window is uniform
+       over the image.
     2. Cropping: image, ``gt_seg_map``, ``gt_inst_map`` and ``gt_masks``.
        Boxes are recomputed from the cropped masks (``gt_masks`` if present,
        else ``gt_inst_map``; footnote 1): an instance cut into several pieces
@@ -59,6 +63,7 @@ class TruncationAwareRandomCrop(RandomCrop):
     - gt_truncated (np.bool) (optional)
     - sampled_class (int) (optional)
     - sampled_instance (int) (optional)
+    - isus_level (int) (optional)
 
     Modified Keys:
 
@@ -84,8 +89,8 @@ class TruncationAwareRandomCrop(RandomCrop):
         allow_negative_crop (bool): Keep crops without any instance (stuff
             only); if False such a crop returns None and the dataset
             refetches. Defaults to True.
-        use_sampled_class (bool): Place the window on the sampled
-            instance/class when given. Defaults to True.
+        use_sampled_class (bool): Place the window on the sampled class
+            (or the ISUS instance) when given. Defaults to True.
     """
 
     def __init__(self,
@@ -106,7 +111,9 @@ class TruncationAwareRandomCrop(RandomCrop):
         """Region the window must show: ``(mask, y0, x0)`` or None."""
         row = int(results.get('sampled_instance', -1))
         boxes = results.get('gt_bboxes', None)
-        if row >= 0 and boxes is not None and row < len(boxes):
+        isus_instance = int(results.get('isus_level', -1)) >= 0
+        if isus_instance and row >= 0 and boxes is not None and \
+                row < len(boxes):
             region = self._instance_region(results, row, boxes.numpy()[row])
             if region is not None:
                 return region

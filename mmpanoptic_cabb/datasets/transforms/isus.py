@@ -29,8 +29,9 @@ class ISUSResize(PanopticResize):
          instance's box, rescaled by step 1 and then by ``sigma``, is
          assigned to ``l`` by the model's level rule
          ``floor(log2(sqrt(wh) / finest_scale + 1e-6))`` (see
-         :mod:`.isus_scale`; the box lands in the middle of the level's
-         log-scale range, or uniformly within it); ``sigma`` is clamped to
+         :mod:`.isus_scale`; the box lands uniformly within the level's
+         log-scale range, or in its middle, see ``level_position``);
+         ``sigma`` is clamped to
          ``thing_range`` (``r_th``). If only ``sampled_class`` is given, the
          instance is drawn here among that class's non-ignored instances.
        - Otherwise (stuff class, no instance, no sampling, or
@@ -88,8 +89,12 @@ class ISUSResize(PanopticResize):
             stride) and optionally ``finest_scale`` (default 56); other keys
             are ignored. Defaults to mmdet's extractor rule,
             ``dict(finest_scale=56, featmap_strides=(4, 8, 16, 32))``.
-        level_position (str): 'center' (middle of the level's log range) or
-            'uniform' (uniform in it, 5% margins). Defaults to 'center'.
+        level_position (str): Where in the target level's log2 scale range
+            the instance lands: 'uniform' (uniform in it, 5% margins, so the
+            level sees a continuum of sizes and, over all draws, the scale
+            distribution is smoothed out, Sec. 2.1) or 'center' (the
+            geometric middle: one fixed size per level). Defaults to
+            'uniform'.
         clip_object_border (bool): See mmdet's ``Resize``.
         backend (str): See mmdet's ``Resize``.
         interpolation (str): See mmdet's ``Resize``.
@@ -101,7 +106,7 @@ class ISUSResize(PanopticResize):
                  thing_range: Tuple[float, float] = (0.25, 4.0),
                  isus: bool = True,
                  level_rule: Optional[Mapping] = None,
-                 level_position: str = 'center',
+                 level_position: str = 'uniform',
                  clip_object_border: bool = True,
                  backend: str = 'cv2',
                  interpolation: str = 'bilinear') -> None:

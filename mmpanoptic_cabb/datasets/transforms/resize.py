@@ -1,6 +1,5 @@
-"""Resizes that also carry the instance id map ``gt_inst_map``."""
+"""A resize that also carries the instance id map ``gt_inst_map``."""
 from mmcv.image import imrescale, imresize
-from mmcv.transforms import RandomResize
 
 from mmdet.datasets.transforms import Resize
 from mmdet.registry import TRANSFORMS
@@ -63,27 +62,3 @@ class PanopticResize(Resize):
                 backend=self.backend)
         results['gt_inst_map'] = inst_map
 
-
-@TRANSFORMS.register_module()
-class PanopticRandomResize(RandomResize):
-    """mmcv's ``RandomResize`` whose inner resize is :class:`PanopticResize`.
-
-    Args:
-        scale: See mmcv's ``RandomResize``.
-        ratio_range: See mmcv's ``RandomResize``.
-        resize_type (str | type): Inner resize. Defaults to
-            :class:`PanopticResize` (passed as a class so that it is found
-            whatever the default registry scope is).
-        **resize_kwargs: Arguments of the inner resize.
-    """
-
-    def __init__(self,
-                 scale,
-                 ratio_range=None,
-                 resize_type=PanopticResize,
-                 **resize_kwargs) -> None:
-        super().__init__(
-            scale=scale,
-            ratio_range=ratio_range,
-            resize_type=resize_type,
-            **resize_kwargs)

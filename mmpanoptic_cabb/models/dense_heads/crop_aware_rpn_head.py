@@ -1,13 +1,15 @@
 """RPN head that feeds crop truncation flags to a :class:`CABBLoss`."""
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
 from mmdet.models.dense_heads import RPNHead
 from mmdet.models.task_modules.prior_generators import anchor_inside_flags
 from mmdet.models.utils import images_to_levels, multi_apply, unmap
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import BaseBoxes, cat_boxes
-from mmdet.utils import InstanceList, OptInstanceList
+from mmdet.utils import InstanceList, OptConfigType, OptInstanceList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -27,11 +29,64 @@ class CropAwareRPNHead(RPNHead):
     ``truncated=...``.  With any other box loss the head is identical to
     :class:`RPNHead`.  Only ``reg_decoded_bbox=False`` (delta regression) is
     supported together with :class:`CABBLoss`.
+
+    The hidden 3x3 conv(s) are mmdet's by default (conv with bias, then
+    ReLU).  With ``norm_cfg`` (e.g. ``dict(type='SyncABN')``) each one is a
+    ``ConvModule`` without bias followed by that norm layer and no further
+    activation, as in Seamless Scene Segmentation, where the norm is an ABN
+    (BatchNorm + LeakyReLU 0.01) that supplies the activation; no ReLU is
+    applied in :meth:`forward_single` then.  The ``rpn_cls`` / ``rpn_reg``
+    predictors are unchanged.
+
+    Args:
+        *args: Positional arguments of :class:`RPNHead`.
+        norm_cfg (dict, optional): Norm layer after each hidden conv.
+            Defaults to None (mmdet's conv + bias + ReLU).
+        **kwargs: Keyword arguments of :class:`RPNHead`.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 norm_cfg: OptConfigType = None,
+                 **kwargs) -> None:
+        # Read by _init_layers, which AnchorHead.__init__ calls.
+        self.norm_cfg = norm_cfg
         super().__init__(*args, **kwargs)
         bind_cabb_loss(self.loss_bbox, self.bbox_coder, self.reg_decoded_bbox)
+
+    def _init_layers(self) -> None:
+        """Layers of :class:`RPNHead`; with ``norm_cfg`` the hidden convs
+        are bias-free ``ConvModule`` s with that norm and no activation."""
+        super()._init_layers()
+        if self.norm_cfg is None:
+            return
+        rpn_convs = [
+            ConvModule(
+                self.in_channels if i == 0 else self.feat_channels,
+                self.feat_channels,
+                3,
+                padding=1,
+                norm_cfg=self.norm_cfg,
+                act_cfg=None) for i in range(self.num_convs)
+        ]
+        self.rpn_conv = (
+            rpn_convs[0] if self.num_convs == 1 else nn.Sequential(*rpn_convs))
+
+    def forward_single(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        """Scores and deltas of one level.
+
+        Args:
+            x (Tensor): (N, in_channels, H, W) features of the level.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``cls_score`` (N, num_base_priors *
+            cls_out_channels, H, W) and ``bbox_pred`` (N, num_base_priors *
+            4, H, W).
+        """
+        if self.norm_cfg is None:
+            return super().forward_single(x)
+        x = self.rpn_conv(x)
+        return self.rpn_cls(x), self.rpn_reg(x)
 
     def _get_targets_single(self,
                             flat_anchors: Union[Tensor, BaseBoxes],

@@ -6,9 +6,17 @@ the pair is one module. This file provides that layer for mmcv's
 ``build_norm_layer`` (the in-place memory trick of InPlace-ABN is not
 reproduced; the maths is the same):
 
-- ``type='ABN'``: BatchNorm2d + activation, statistics of the local batch.
+- ``type='ABN'``: BatchNorm + activation, statistics of the local batch.
 - ``type='SyncABN'``: the same, with batch statistics synchronized across
   processes when training distributed on accelerators (CUDA, ...).
+
+Both take (N, C, H, W) inputs (``nn.BatchNorm2d`` semantics, after convs) and
+(N, C) / (N, C, L) inputs (``nn.BatchNorm1d`` semantics: statistics over the
+batch, e.g. over the RoIs after a fully connected layer); ``SyncABN``
+synchronizes both through the same path as ``nn.SyncBatchNorm``.  In
+training a channel needs more than one value per process, as for BatchNorm
+(a (1, C) input raises); an empty batch (e.g. no RoIs) passes through and,
+normalized locally, leaves the running statistics unchanged.
 
 Usage rules
 -----------
@@ -58,7 +66,10 @@ _ACTIVATIONS = ('leaky_relu', 'elu', 'relu', 'identity')
 
 @MODELS.register_module()
 class ABN(nn.BatchNorm2d):
-    """BatchNorm2d followed by an activation, as a single norm layer.
+    """BatchNorm followed by an activation, as a single norm layer.
+
+    Accepts (N, C, H, W) inputs like ``nn.BatchNorm2d`` and (N, C) /
+    (N, C, L) inputs like ``nn.BatchNorm1d``.
 
     ``forward(x) = act(batch_norm(x))`` with ``act`` a LeakyReLU of slope
     ``activation_param`` (default 0.01) unless ``activation`` says otherwise.
@@ -99,6 +110,21 @@ class ABN(nn.BatchNorm2d):
         self.activation = activation
         self.activation_param = activation_param
 
+    def _check_input_dim(self, input: Tensor) -> None:
+        """Accept (N, C), (N, C, L) and (N, C, H, W) inputs.
+
+        Statistics are taken per channel over every dimension but the
+        channel one, i.e. ``nn.BatchNorm1d`` semantics for (N, C) / (N, C, L)
+        inputs (e.g. after a fully connected layer) and ``nn.BatchNorm2d``
+        semantics for (N, C, H, W).
+
+        Raises:
+            ValueError: If ``input`` has another number of dimensions.
+        """
+        if input.dim() not in (2, 3, 4):
+            raise ValueError('expected a 2D, 3D or 4D input '
+                             f'(got {input.dim()}D input)')
+
     def _normalize(self, x: Tensor) -> Tensor:
         """Batch normalization of ``x`` (local statistics)."""
         return super().forward(x)
@@ -117,7 +143,7 @@ class ABN(nn.BatchNorm2d):
         """Normalize, then activate.
 
         Args:
-            x (Tensor): Input of shape (N, C, H, W).
+            x (Tensor): Input of shape (N, C, H, W), (N, C, L) or (N, C).
 
         Returns:
             Tensor: ``act(batch_norm(x))``, same shape as ``x``.

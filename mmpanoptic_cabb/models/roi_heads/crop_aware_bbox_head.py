@@ -1,10 +1,13 @@
 """Shared2FC bbox head that feeds crop truncation flags to a CABBLoss."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
+import torch.nn as nn
+from mmcv.cnn import build_norm_layer
 from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
+from mmdet.utils import OptConfigType
 from mmengine.config import ConfigDict
 from torch import Tensor
 
@@ -24,11 +27,64 @@ class CropAwareShared2FCBBoxHead(Shared2FCBBoxHead):
     mmdet's :class:`StandardRoIHead`.  With any other box loss the head is
     identical to :class:`Shared2FCBBoxHead`.  Only ``reg_decoded_bbox=False``
     is supported together with :class:`CABBLoss`.
+
+    The two shared FCs are mmdet's by default (Linear with bias, then ReLU).
+    With ``fc_norm_cfg`` (e.g. ``dict(type='SyncABN')``) each one is a
+    Linear without bias followed by that norm layer over the RoI batch
+    (BatchNorm1d semantics) and no further activation, as in Seamless Scene
+    Segmentation, where the norm is an ABN (BatchNorm + LeakyReLU 0.01) that
+    supplies the activation.  The norms are ``shared_fc_norms[i]`` (BatchNorm
+    state-dict keys); ``fc_cls`` / ``fc_reg`` are unchanged.  In training a
+    norm needs more than one RoI per process (mmdet's samplers always draw
+    negatives from the proposals, so this holds in practice); an empty RoI
+    batch passes through without touching the running statistics.
+
+    Args:
+        *args: Positional arguments of :class:`Shared2FCBBoxHead`.
+        fc_norm_cfg (dict, optional): Norm layer after each shared FC.
+            Defaults to None (mmdet's Linear + bias + ReLU).
+        **kwargs: Keyword arguments of :class:`Shared2FCBBoxHead`.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 fc_norm_cfg: OptConfigType = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fc_norm_cfg = fc_norm_cfg
+        if fc_norm_cfg is not None:
+            # The norm supplies the bias and the activation.
+            self.shared_fcs = nn.ModuleList(
+                nn.Linear(fc.in_features, fc.out_features, bias=False)
+                for fc in self.shared_fcs)
+            self.shared_fc_norms = nn.ModuleList(
+                build_norm_layer(fc_norm_cfg, fc.out_features)[1]
+                for fc in self.shared_fcs)
+            del self.relu
         bind_cabb_loss(self.loss_bbox, self.bbox_coder, self.reg_decoded_bbox)
+
+    def forward(self, x: Tensor) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+        """Class scores and box deltas of the RoIs.
+
+        Args:
+            x (Tensor): (num_rois, in_channels, roi_feat_size,
+                roi_feat_size) RoI features.
+
+        Returns:
+            tuple[Tensor | None, Tensor | None]: ``cls_score`` (num_rois,
+            num_classes + 1) and ``bbox_pred`` (num_rois, 4 or 4 *
+            num_classes).
+        """
+        if self.fc_norm_cfg is None:
+            return super().forward(x)
+        if self.with_avg_pool:
+            x = self.avg_pool(x)
+        x = x.flatten(1)
+        for fc, norm in zip(self.shared_fcs, self.shared_fc_norms):
+            x = norm(fc(x))
+        cls_score = self.fc_cls(x) if self.with_cls else None
+        bbox_pred = self.fc_reg(x) if self.with_reg else None
+        return cls_score, bbox_pred
 
     @staticmethod
     def get_truncated_targets(sampling_results: List[SamplingResult],

@@ -1,12 +1,13 @@
 """models.seg_heads of mmpanoptic_cabb."""
 from .base_all_class_semantic_head import BaseAllClassSemanticHead
-from .deeplabv3plus_semantic_head import DeepLabV3PlusSemanticHead
-from .mini_deeplab_block import MiniDeepLabBlock, local_average_pool
+from .mini_dl_block import MiniDLBlock
 from .mini_dl_semantic_head import MiniDLSemanticHead
+from .panoptic_deeplab_decoder import PanopticDeepLabDecoder
+from .panoptic_deeplab_semantic_head import PanopticDeepLabSemanticHead
 from .seamless_fusion_head import SeamlessFusionHead, paste_instances
 
 __all__ = [
-    'BaseAllClassSemanticHead', 'DeepLabV3PlusSemanticHead',
-    'MiniDeepLabBlock', 'MiniDLSemanticHead', 'SeamlessFusionHead',
-    'local_average_pool', 'paste_instances'
+    'BaseAllClassSemanticHead', 'MiniDLBlock', 'MiniDLSemanticHead',
+    'PanopticDeepLabDecoder', 'PanopticDeepLabSemanticHead',
+    'SeamlessFusionHead', 'paste_instances'
 ]

@@ -22,6 +22,12 @@ class BaseAllClassSemanticHead(BaseSemanticHead):
       ``PanopticFPNHead``;
     - ``loss``: logits resized to the ground truth, which is taken at
       ``seg_rescale_factor`` of the padded input (1.0: full resolution);
+      ``loss_seg`` is called as ``loss_seg(logits, labels, weight=valid)``
+      with logits (N, T + S, H, W), labels (N, H, W) and ``valid`` (N, H, W),
+      1 inside each image's ``img_shape`` and 0 in the batch padding (which
+      is labelled 255, so a cross entropy ignoring 255 is unaffected; a
+      per-image loss such as :class:`OHEMCrossEntropyLoss` counts only the
+      image's own pixels);
     - ``predict``: logits upsampled to the padded input, cropped to
       ``img_shape`` and, with ``rescale``, resized to ``ori_shape`` — so they
       align with the instance masks of the RoI head in both modes (mmdet's
@@ -34,6 +40,8 @@ class BaseAllClassSemanticHead(BaseSemanticHead):
         seg_rescale_factor (float): Scale of the ground truth at which the
             loss is computed. Defaults to 1.0.
         loss_seg (dict): Config of the per-pixel classification loss.
+            Defaults to :class:`OHEMCrossEntropyLoss` keeping the hardest 25%
+            of each image's pixels (Seamless ``ohem = .25``).
         init_cfg (dict or list[dict], optional): Initialization config.
     """
 
@@ -42,9 +50,9 @@ class BaseAllClassSemanticHead(BaseSemanticHead):
                  num_stuff_classes: int,
                  seg_rescale_factor: float = 1.0,
                  loss_seg: ConfigType = dict(
-                     type='CrossEntropyLoss',
+                     type='OHEMCrossEntropyLoss',
+                     ratio=0.25,
                      ignore_index=255,
-                     avg_non_ignore=True,
                      loss_weight=1.0),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -77,11 +85,17 @@ class BaseAllClassSemanticHead(BaseSemanticHead):
         gt_sem_seg = torch.stack([
             sample.gt_sem_seg.sem_seg for sample in batch_data_samples
         ]).float()
+        valid = torch.zeros_like(gt_sem_seg)
+        for mask, sample in zip(valid, batch_data_samples):
+            h, w = sample.metainfo.get('img_shape', mask.shape[-2:])[:2]
+            mask[:, :h, :w] = 1
         if self.seg_rescale_factor != 1.0:
             gt_sem_seg = F.interpolate(
                 gt_sem_seg,
                 scale_factor=self.seg_rescale_factor,
                 mode='nearest')
+            valid = F.interpolate(
+                valid, scale_factor=self.seg_rescale_factor, mode='nearest')
         gt_sem_seg = gt_sem_seg.squeeze(1).long()
         if seg_logits.shape[-2:] != gt_sem_seg.shape[-2:]:
             seg_logits = F.interpolate(
@@ -89,9 +103,9 @@ class BaseAllClassSemanticHead(BaseSemanticHead):
                 size=gt_sem_seg.shape[-2:],
                 mode='bilinear',
                 align_corners=False)
-        seg_logits = seg_logits.permute(0, 2, 3,
-                                        1).reshape(-1, self.num_classes)
-        return dict(loss_seg=self.loss_seg(seg_logits, gt_sem_seg.reshape(-1)))
+        return dict(
+            loss_seg=self.loss_seg(
+                seg_logits, gt_sem_seg, weight=valid.squeeze(1)))
 
     def predict(self,
                 x: Union[Tensor, Tuple[Tensor]],

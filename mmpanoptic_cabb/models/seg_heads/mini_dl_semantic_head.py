@@ -10,7 +10,7 @@ from torch import Tensor
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from .base_all_class_semantic_head import BaseAllClassSemanticHead
-from .mini_deeplab_block import MiniDeepLabBlock
+from .mini_dl_block import MiniDLBlock
 
 
 @MODELS.register_module()
@@ -18,7 +18,7 @@ class MiniDLSemanticHead(BaseAllClassSemanticHead):
     """Semantic head of the Seamless baseline (Porzi et al., CVPR 2019).
 
     Each of ``num_levels`` pyramid levels starting at ``start_level`` goes
-    through its own :class:`MiniDeepLabBlock`; the outputs are upsampled
+    through its own :class:`MiniDLBlock`; the outputs are upsampled
     (bilinear) to the resolution of the first used level (1/4 for an FPN
     starting at stride 4), concatenated and classified by a 1x1 conv into all
     ``T + S`` classes (label order of mmdet's panoptic ``gt_sem_seg``).
@@ -37,7 +37,9 @@ class MiniDLSemanticHead(BaseAllClassSemanticHead):
         norm_cfg (dict): Config of the norm layers (ABN).
         seg_rescale_factor (float): Scale of the ground truth at which the
             loss is computed. Defaults to 1.0.
-        loss_seg (dict): Config of the per-pixel loss.
+        loss_seg (dict): Config of the per-pixel loss. Defaults to
+            :class:`OHEMCrossEntropyLoss` keeping the hardest 25% of each
+            image's pixels (Seamless ``ohem = .25``).
         init_cfg (dict or list[dict], optional): Initialization config.
     """
 
@@ -54,9 +56,9 @@ class MiniDLSemanticHead(BaseAllClassSemanticHead):
                  norm_cfg: ConfigType = dict(type='ABN'),
                  seg_rescale_factor: float = 1.0,
                  loss_seg: ConfigType = dict(
-                     type='CrossEntropyLoss',
+                     type='OHEMCrossEntropyLoss',
+                     ratio=0.25,
                      ignore_index=255,
-                     avg_non_ignore=True,
                      loss_weight=1.0),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -68,7 +70,7 @@ class MiniDLSemanticHead(BaseAllClassSemanticHead):
         self.start_level = start_level
         self.num_levels = num_levels
         self.level_blocks = ModuleList([
-            MiniDeepLabBlock(
+            MiniDLBlock(
                 in_channels,
                 channels,
                 dilation=dilation,

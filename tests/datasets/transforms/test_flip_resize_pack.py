@@ -10,7 +10,6 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 from mmpanoptic_cabb.datasets.transforms import (PackPanopticInputs,
                                                  PanopticRandomFlip,
-                                                 PanopticRandomResize,
                                                  PanopticResize)
 from mmpanoptic_cabb.datasets.transforms.inst_map_ops import (
     boxes_from_inst_map, masks_from_inst_map)
@@ -85,15 +84,6 @@ def test_resize_keeps_flags_and_matches_mask_resize(keep_ratio):
     assert out['gt_inst_map'].shape == out['img'].shape[:2]
     np.testing.assert_array_equal(
         masks_from_inst_map(out['gt_inst_map'], 4), ref['gt_masks'].masks)
-
-
-def test_random_resize_uses_panoptic_resize():
-    np.random.seed(0)
-    t = PanopticRandomResize(
-        scale=(60, 40), ratio_range=(0.5, 2.0), keep_ratio=True)
-    out = t(make_results())
-    assert out['gt_inst_map'].shape == out['img'].shape[:2]
-    assert 'PanopticResize' in repr(t)
 
 
 def test_pack_carries_flags_and_respects_ignore():

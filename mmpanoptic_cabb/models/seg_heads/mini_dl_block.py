@@ -11,8 +11,8 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from ..layers.local_avg_pool import local_average_pool
 
 
-class MiniDeepLabBlock(BaseModule):
-    """Mini DeepLab module applied to one pyramid level.
+class MiniDLBlock(BaseModule):
+    """Mini-DL (mini DeepLab) block applied to one pyramid level.
 
     Three parallel branches on the input: a 3x3 conv (local context), a 3x3
     conv with dilation ``dilation`` (wider context) and a 1x1 conv on a

@@ -196,7 +196,8 @@ def test_window_shows_sampled_stuff_class():
         assert (crop(results)['gt_seg_map'] == 5).any()
 
 
-def test_window_shows_sampled_instance():
+def test_window_shows_isus_instance():
+    # ISUS scaled instance 0 for a level: the crop must show that instance.
     inst = np.zeros((100, 100), dtype=np.int32)
     inst[5:9, 90:97] = 1
     inst[50:90, 10:60] = 2
@@ -206,10 +207,36 @@ def test_window_shows_sampled_instance():
         results = make_results(inst, labels=[4, 4])
         results['sampled_class'] = 4
         results['sampled_instance'] = 0
+        results['isus_level'] = 2
         out = crop(results)
         row = out['sampled_instance']
         assert row >= 0 and (out['gt_inst_map'] == row + 1).any()
         assert out['gt_bboxes_labels'][row] == 4
+
+
+def test_cus_window_is_placed_on_class_pixels():
+    # Without ISUS (CUS, isus_level -1) the window is placed on a uniformly
+    # drawn pixel of the drawn class, not on the drawn instance: a 28-pixel
+    # instance 0 and a 2000-pixel instance 1 of the same class, instance 0
+    # drawn. Every crop shows the class; instance 0 is in view only about as
+    # often as its share of the class pixels makes it.
+    inst = np.zeros((100, 100), dtype=np.int32)
+    inst[5:9, 90:97] = 1
+    inst[50:90, 10:60] = 2
+    crop = TruncationAwareRandomCrop(crop_size=(16, 16))
+    np.random.seed(2)
+    shows_instance_0 = 0
+    for _ in range(200):
+        results = make_results(inst, labels=[4, 4])
+        results['sampled_class'] = 4
+        results['sampled_instance'] = 0
+        results['isus_level'] = -1
+        out = crop(results)
+        assert (out['gt_seg_map'] == 4).any()
+        shows_instance_0 += int(out['sampled_instance'] >= 0)
+    # P(window holds a pixel of instance 0) <= 1 - 2000/2028 plus the windows
+    # of instance 1 that reach it (none: they are 40+ px apart)
+    assert shows_instance_0 <= 15, shows_instance_0
 
 
 def test_repr():

@@ -1,5 +1,4 @@
 """tools/analysis_tools/eval_panoptic.py: output and bad-input errors."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,22 +12,11 @@ from mmpanoptic_cabb.evaluation.functional import (PanopticFormatError,
                                                    SUMMARY_KEYS)
 from mmpanoptic_cabb.structures.panoptic_png import (read_panoptic_png,
                                                      write_panoptic_png)
+from tests import REPO_ROOT, load_tool
+from tests.evaluation.panoptic_cases import make_case, write_case
 
-from .panoptic_cases import make_case, write_case
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'eval_panoptic.py')
-
-
-def _load_cli():
-    spec = importlib.util.spec_from_file_location('eval_panoptic_cli',
-                                                  SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CLI = _load_cli()
+SCRIPT = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'eval_panoptic.py')
+CLI = load_tool('analysis_tools', 'eval_panoptic')
 
 
 @pytest.fixture
@@ -151,7 +139,7 @@ def test_missing_prediction(case):
 
 def test_script_reports_error_and_exit_code(case):
     os.remove(osp.join(case['pred_folder'], 'img_000.png'))
-    env = dict(os.environ, PYTHONPATH=REPO)
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     proc = subprocess.run([sys.executable, SCRIPT, *_argv(case)],
                           capture_output=True,
                           text=True,

@@ -10,7 +10,7 @@ from mmpanoptic_cabb.evaluation.functional import (evaluate_instances,
                                                    percentile_buckets,
                                                    segments_to_rles)
 
-from .panoptic_cases import CATEGORIES, make_case
+from ..panoptic_cases import CATEGORIES, make_case
 
 THINGS = [c for c in CATEGORIES if c['isthing']]
 

@@ -13,8 +13,8 @@ from mmpanoptic_cabb.data_preparation.converters import (
     MissingInputError, convert_cityscapes_split, validate_panoptic_split)
 from mmpanoptic_cabb.datasets.categories import CITYSCAPES_CATEGORIES
 from mmpanoptic_cabb.structures.panoptic_png import read_panoptic_png
+from tests import load_tool
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 H, W = 24, 40
 FRAMES = (('aachen', 'aachen_000000_000019'),
           ('aachen', 'aachen_000001_000019'), ('bonn', 'bonn_000000_000019'))
@@ -216,17 +216,8 @@ def test_reconvert_replaces_output(cs_root, tmp_path):
     assert sorted(os.listdir(out)) == ['annotations', 'images']
 
 
-def load_tool(name: str):
-    """Import ``tools/dataset_converters/{name}.py`` as a module."""
-    path = osp.join(REPO_ROOT, 'tools', 'dataset_converters', name + '.py')
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cli(cs_root, tmp_path, capsys):
-    main = load_tool('cityscapes_panoptic').main
+    main = load_tool('dataset_converters', 'cityscapes_panoptic').main
     out = str(tmp_path / 'out')
     argv = [
         'cityscapes_panoptic.py', '--root', cs_root, '--out', out, '--split',

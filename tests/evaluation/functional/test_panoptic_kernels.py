@@ -12,9 +12,9 @@ from mmpanoptic_cabb.evaluation.functional import (
     image_panoptic_stats, segment_confusion, summarize_panoptic_stats)
 from mmpanoptic_cabb.structures.panoptic_png import MAX_PANOPTIC_ID
 
-from .panoptic_cases import CATEGORIES, make_case, write_case
-from .references import (reference_miou, reference_parsing_covering,
-                         reference_pq_dagger, reference_pq_per_class)
+from ..panoptic_cases import CATEGORIES, make_case, write_case
+from ..references import (reference_miou, reference_parsing_covering,
+                          reference_pq_dagger, reference_pq_per_class)
 
 try:
     from panopticapi.evaluation import pq_compute

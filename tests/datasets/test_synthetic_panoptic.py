@@ -20,13 +20,35 @@ def _dataset(root: str, pipeline=(), test_mode=False):
         test_mode=test_mode)
 
 
-def test_metainfo_things_first():
-    meta = synthetic_metainfo()
+def test_metainfo_things_first(tiny_synthetic_root):
+    meta = SyntheticPanopticDataset.METAINFO
     n_th = len(meta['thing_classes'])
     assert meta['classes'][:n_th] == meta['thing_classes']
     assert meta['classes'][n_th:] == meta['stuff_classes']
     assert len(meta['palette']) == len(meta['classes'])
-    assert SyntheticPanopticDataset.METAINFO['classes'] == meta['classes']
+    # against the categories the generator wrote into the annotations
+    with open(osp.join(tiny_synthetic_root, 'annotations',
+                       'panoptic_train.json')) as f:
+        categories = json.load(f)['categories']
+    things = [c['name'] for c in categories if c['isthing']]
+    stuff = [c['name'] for c in categories if not c['isthing']]
+    assert (things, stuff) == (['car', 'person', 'sign'],
+                               ['sky', 'road', 'vegetation', 'building'])
+    assert meta['classes'] == tuple(things + stuff)
+    assert meta['thing_classes'] == tuple(things)
+    assert meta['stuff_classes'] == tuple(stuff)
+    by_name = {c['name']: c for c in categories}
+    assert [bool(by_name[name]['isthing']) for name in meta['classes']
+            ] == [True] * n_th + [False] * (len(categories) - n_th)
+    assert meta['palette'] == [
+        tuple(by_name[name]['color']) for name in meta['classes']
+    ]
+    # the dataset labels every category id by its METAINFO position
+    ds = _dataset(tiny_synthetic_root)
+    assert ds.cat2label == {
+        by_name[name]['id']: label
+        for label, name in enumerate(meta['classes'])
+    }
 
 
 def test_data_list_matches_json(tiny_synthetic_root):

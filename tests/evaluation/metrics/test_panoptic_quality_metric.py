@@ -12,7 +12,7 @@ import mmpanoptic_cabb.evaluation.metrics  # noqa: F401  (registry)
 from mmpanoptic_cabb.evaluation.functional import (SUMMARY_KEYS,
                                                    evaluate_coco_panoptic)
 
-from .panoptic_cases import CATEGORIES, make_case, write_case
+from ..panoptic_cases import CATEGORIES, make_case, write_case
 
 try:
     from panopticapi.evaluation import pq_compute

@@ -1,1 +1,0 @@
-"""visualization of mmpanoptic_cabb."""
