@@ -11,11 +11,11 @@ Examples::
 import argparse
 
 from mmengine.config import Config
-from mmpanoptic_cabb.utils.cli import (add_common_args, build_runner,
-                                       load_cfg, parse_common_args)
+from mmpanoptic_cabb.utils.cli import runner_from_command_line
 
 
-def parse_args() -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The arguments of this tool (the common ones are added later)."""
     parser = argparse.ArgumentParser(
         description='Test (and evaluate) a panoptic segmentor')
     parser.add_argument('config', help='test config file path')
@@ -33,13 +33,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-dir', help='directory (inside the work dir) where painted '
         'predictions are saved')
-    add_common_args(parser)
-    return parse_common_args(parser)
+    return parser
 
 
-def build_cfg(args: argparse.Namespace) -> Config:
-    """Load the config and apply the command-line overrides."""
-    cfg = load_cfg(args)
+def apply_args(cfg: Config, args: argparse.Namespace) -> None:
+    """Apply the test arguments to the loaded config."""
     cfg.load_from = args.checkpoint
     if args.panoptic_out:
         cfg.test_evaluator.format_only = True
@@ -52,13 +50,10 @@ def build_cfg(args: argparse.Namespace) -> Config:
                 '--show-dir needs a DetVisualizationHook')
         vis_hook.draw = True
         vis_hook.test_out_dir = args.show_dir
-    return cfg
 
 
 def main() -> None:
-    args = parse_args()
-    cfg = build_cfg(args)
-    runner = build_runner(cfg)
+    args, runner = runner_from_command_line(build_parser(), apply_args)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         if not args.out.endswith(('.pkl', '.pickle')):

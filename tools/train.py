@@ -10,11 +10,11 @@ Examples::
 import argparse
 
 from mmengine.config import Config
-from mmpanoptic_cabb.utils.cli import (add_common_args, build_runner,
-                                       load_cfg, parse_common_args)
+from mmpanoptic_cabb.utils.cli import runner_from_command_line
 
 
-def parse_args() -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The arguments of this tool (the common ones are added later)."""
     parser = argparse.ArgumentParser(description='Train a panoptic segmentor')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
@@ -27,13 +27,11 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint; without a path, resume from '
         'the latest checkpoint in the work directory')
-    add_common_args(parser)
-    return parse_common_args(parser)
+    return parser
 
 
-def build_cfg(args: argparse.Namespace) -> Config:
-    """Load the config and apply the command-line overrides."""
-    cfg = load_cfg(args)
+def apply_args(cfg: Config, args: argparse.Namespace) -> None:
+    """Apply the training arguments to the loaded config."""
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -50,13 +48,10 @@ def build_cfg(args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    return cfg
 
 
 def main() -> None:
-    args = parse_args()
-    cfg = build_cfg(args)
-    runner = build_runner(cfg)
+    _, runner = runner_from_command_line(build_parser(), apply_args)
     runner.train()
 
 

@@ -4,10 +4,8 @@
 # (App. D); inference on full images rescaled to s0.
 _base_ = './seamless_hrnetv2-w48_crop-512_8xb8-150e_cityscapes.py'
 
-train_pipeline = [
-    step for step in _base_.train_pipeline
-    if step.type != 'TruncationAwareRandomCrop'
-]
+train_pipeline = [step for step in _base_.train_pipeline
+                  if step.type != 'TruncationAwareRandomCrop']
 train_dataloader = dict(
     batch_size=1, dataset=dict(dataset=dict(pipeline=train_pipeline)))
 

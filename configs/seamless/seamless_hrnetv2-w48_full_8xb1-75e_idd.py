@@ -3,10 +3,8 @@
 # 8 GPUs x 1 image, lr_0 = 0.02, 75 epochs (App. D); inference on full images rescaled to s0.
 _base_ = './seamless_hrnetv2-w48_crop-512_8xb8-600e_idd.py'
 
-train_pipeline = [
-    step for step in _base_.train_pipeline
-    if step.type != 'TruncationAwareRandomCrop'
-]
+train_pipeline = [step for step in _base_.train_pipeline
+                  if step.type != 'TruncationAwareRandomCrop']
 train_dataloader = dict(
     batch_size=1, dataset=dict(dataset=dict(pipeline=train_pipeline)))
 

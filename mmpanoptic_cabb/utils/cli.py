@@ -2,7 +2,7 @@
 import argparse
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -83,3 +83,31 @@ def build_runner(cfg: Config) -> Runner:
     setup_runtime_cfg(cfg)
     init_cpu_distributed(cfg)
     return Runner.from_cfg(cfg)
+
+
+def runner_from_command_line(
+        parser: argparse.ArgumentParser,
+        apply_args: Callable[[Config, argparse.Namespace], None],
+        argv: Optional[List[str]] = None) -> Tuple[argparse.Namespace, Runner]:
+    """Parse a tool's command line and build its runner.
+
+    Adds the common arguments to ``parser``, parses, loads the config
+    (:func:`load_cfg`), lets the tool apply its own arguments to it and
+    builds the runner (:func:`build_runner`).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser with its own
+            arguments (``config`` included).
+        apply_args (Callable[[Config, argparse.Namespace], None]): Applies
+            the tool's own arguments to the config, in place.
+        argv (list[str], optional): Arguments; ``sys.argv`` when None.
+
+    Returns:
+        tuple[argparse.Namespace, Runner]: The parsed arguments and the
+        runner.
+    """
+    add_common_args(parser)
+    args = parse_common_args(parser, argv)
+    cfg = load_cfg(args)
+    apply_args(cfg, args)
+    return args, build_runner(cfg)

@@ -97,56 +97,59 @@ def _check_dataset(ds, out, num_things, expected_labels):
     assert len(labels) and (labels < num_things).all()
 
 
-def test_cityscapes_dataset(tmp_path):
-    root = make_cityscapes_root(str(tmp_path / 'raw'))
-    out = str(tmp_path / 'cityscapes')
-    convert_cityscapes_split(root, out, 'train')
-    ds = _dataset(CityscapesPanopticDataset, out, pipeline=PIPELINE)
-    src = cityscapes_instance_ids(0)
-    assert src[12, 4] == 26000 and src[18, 30] == 26 and src[1, 35] == 0
-    _check_dataset(
-        ds, out, 8, {
-            (12, 4): 'car',
-            (8, 20): 'person',
-            (18, 30): 'car',
-            (1, 5): 'sky',
-            (1, 35): None,
-            (22, 2): None
-        })
-
-
-def test_idd_dataset(tmp_path):
-    root = make_idd_root(str(tmp_path / 'raw'))
-    out = str(tmp_path / 'idd')
-    convert_idd_split(root, out, 'train')
-    ds = _dataset(IDDPanopticDataset, out, pipeline=PIPELINE)
-    src = idd_instance_ids(0)
-    assert src[16, 2] == 8000 and src[19, 10] == 0 and src[0, 30] == 255
-    _check_dataset(
-        ds, out, 9, {
-            (16, 2): 'autorickshaw',
-            (19, 10): 'road',
-            (14, 28): 'person',
-            (6, 31): 'traffic sign',
-            (0, 30): None
-        })
-
-
-def test_mapillary_vistas_dataset(tmp_path):
-    root = make_vistas_root(str(tmp_path / 'raw'))
-    out = str(tmp_path / 'vistas')
-    convert_mapillary_vistas_split(root, out, 'train')
-    ds = _dataset(MapillaryVistasPanopticDataset, out, pipeline=PIPELINE)
-    ids, _ = vistas_sample(0)
-    assert ids[10, 4] == 120000 and ids[17, 28] == 0
-    _check_dataset(
-        ds, out, 37, {
-            (10, 4): 'Car',
-            (8, 24): 'Person',
-            (2, 2): 'Sky',
-            (16, 12): 'Road',
-            (17, 28): None
-        })
+@pytest.mark.parametrize(
+    'make_root, convert, cls, source_ids, source_values, num_things, '
+    'expected_labels', [
+        (make_cityscapes_root, convert_cityscapes_split,
+         CityscapesPanopticDataset, cityscapes_instance_ids, {
+             (12, 4): 26000,
+             (18, 30): 26,
+             (1, 35): 0
+         }, 8, {
+             (12, 4): 'car',
+             (8, 20): 'person',
+             (18, 30): 'car',
+             (1, 5): 'sky',
+             (1, 35): None,
+             (22, 2): None
+         }),
+        (make_idd_root, convert_idd_split, IDDPanopticDataset,
+         idd_instance_ids, {
+             (16, 2): 8000,
+             (19, 10): 0,
+             (0, 30): 255
+         }, 9, {
+             (16, 2): 'autorickshaw',
+             (19, 10): 'road',
+             (14, 28): 'person',
+             (6, 31): 'traffic sign',
+             (0, 30): None
+         }),
+        (make_vistas_root, convert_mapillary_vistas_split,
+         MapillaryVistasPanopticDataset, lambda k: vistas_sample(k)[0], {
+             (10, 4): 120000,
+             (17, 28): 0
+         }, 37, {
+             (10, 4): 'Car',
+             (8, 24): 'Person',
+             (2, 2): 'Sky',
+             (16, 12): 'Road',
+             (17, 28): None
+         }),
+    ],
+    ids=['cityscapes', 'idd', 'mapillary_vistas'])
+def test_converted_dataset(tmp_path, make_root, convert, cls, source_ids,
+                           source_values, num_things, expected_labels):
+    """A converted tiny fixture loads with the right paths and labels; the
+    probed pixels have the stated source ids (image 0)."""
+    root = make_root(str(tmp_path / 'raw'))
+    out = str(tmp_path / 'converted')
+    convert(root, out, 'train')
+    ds = _dataset(cls, out, pipeline=PIPELINE)
+    src = source_ids(0)
+    for (y, x), value in source_values.items():
+        assert src[y, x] == value
+    _check_dataset(ds, out, num_things, expected_labels)
 
 
 def test_interleaved_json_labels_by_name(tmp_path):

@@ -5,14 +5,10 @@ class and image, as in COCO), unmatched and mostly-void predictions, tiny
 segments, classes absent from both sides, non-contiguous category ids and
 random 24-bit segment ids.
 """
-import json
-import os
-import os.path as osp
-
 import numpy as np
 
-from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
-                                                     write_panoptic_png)
+from mmpanoptic_cabb.evaluation.functional import write_coco_panoptic_pair
+from mmpanoptic_cabb.structures.panoptic_png import MAX_PANOPTIC_ID
 
 # category ids deliberately non-contiguous; class 'absent' never appears
 CATEGORIES = [
@@ -137,35 +133,12 @@ def write_case(root, images, categories=CATEGORIES):
     Returns:
         dict: paths ``gt_json, gt_folder, pred_json, pred_folder``.
     """
-    paths = dict(
-        gt_json=osp.join(root, 'gt.json'),
-        gt_folder=osp.join(root, 'gt'),
-        pred_json=osp.join(root, 'pred.json'),
-        pred_folder=osp.join(root, 'pred'))
-    os.makedirs(paths['gt_folder'], exist_ok=True)
-    os.makedirs(paths['pred_folder'], exist_ok=True)
-    gt_anns, pred_anns, infos = [], [], []
+    samples = []
     for k, image in enumerate(images):
-        name = f'img_{k:03d}.png'
-        h, w = image['gt_ids'].shape
-        infos.append(dict(id=k, file_name=name, height=h, width=w))
-        write_panoptic_png(
-            osp.join(paths['gt_folder'], name), image['gt_ids'])
-        write_panoptic_png(
-            osp.join(paths['pred_folder'], name), image['pred_ids'])
-        gt_segs = []
-        for seg in image['gt_segments']:
-            area = int((image['gt_ids'] == seg['id']).sum())
-            gt_segs.append(dict(seg, area=area))
-        gt_anns.append(dict(image_id=k, file_name=name,
-                            segments_info=gt_segs))
-        pred_anns.append(
-            dict(image_id=k, file_name=name,
-                 segments_info=[dict(s) for s in image['pred_segments']]))
-    with open(paths['gt_json'], 'w') as f:
-        json.dump(
-            dict(images=infos, annotations=gt_anns, categories=categories),
-            f)
-    with open(paths['pred_json'], 'w') as f:
-        json.dump(dict(annotations=pred_anns), f)
-    return paths
+        gt_segments = [
+            dict(seg, area=int((image['gt_ids'] == seg['id']).sum()))
+            for seg in image['gt_segments']
+        ]
+        samples.append(
+            dict(image, file_name=f'img_{k:03d}.png', gt_segments=gt_segments))
+    return write_coco_panoptic_pair(root, samples, categories)

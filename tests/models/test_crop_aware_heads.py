@@ -37,6 +37,22 @@ def _default_sampler(head_type):
     return SAMPLER if head_type.startswith('CropAware') else 'RandomSampler'
 
 
+def _train_cfg(head_type, sampler, assigner, sampling, **extra):
+    """Train config of the stage of ``head_type``: mmdet's
+    ``MaxIoUAssigner`` with the ``assigner`` thresholds (no ignore regions)
+    and the ``sampler`` type (the head's default when None) with the
+    ``sampling`` settings (no bound on the negatives)."""
+    return ConfigDict(
+        assigner=dict(type='MaxIoUAssigner', ignore_iof_thr=-1, **assigner),
+        sampler=dict(
+            type=sampler or _default_sampler(head_type),
+            neg_pos_ub=-1,
+            **sampling),
+        **extra,
+        pos_weight=-1,
+        debug=False)
+
+
 def _rpn_cfg(head_type, loss_type, stds=(1., 1., 1., 1.), sampler=None):
     return dict(
         type=head_type,
@@ -54,33 +70,32 @@ def _rpn_cfg(head_type, loss_type, stds=(1., 1., 1., 1.), sampler=None):
         loss_cls=dict(
             type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
         loss_bbox=dict(type=loss_type, beta=BETA, loss_weight=1.0),
-        train_cfg=ConfigDict(
-            assigner=dict(
-                type='MaxIoUAssigner',
+        train_cfg=_train_cfg(
+            head_type,
+            sampler,
+            dict(
                 pos_iou_thr=0.7,
                 neg_iou_thr=0.3,
                 min_pos_iou=0.3,
-                match_low_quality=True,
-                ignore_iof_thr=-1),
-            sampler=dict(
-                type=sampler or _default_sampler(head_type),
-                num=64,
-                pos_fraction=0.5,
-                neg_pos_ub=-1,
-                add_gt_as_proposals=False),
-            allowed_border=-1,
-            pos_weight=-1,
-            debug=False))
+                match_low_quality=True),
+            dict(num=64, pos_fraction=0.5, add_gt_as_proposals=False),
+            allowed_border=-1))
+
+
+def _roi_extractor(output_size):
+    """RoIAlign of ``output_size`` cells over the ``STRIDES`` levels."""
+    return dict(
+        type='SingleRoIExtractor',
+        roi_layer=dict(
+            type='RoIAlign', output_size=output_size, sampling_ratio=0),
+        out_channels=CHANNELS,
+        featmap_strides=STRIDES)
 
 
 def _roi_cfg(bbox_head_type, loss_type, sampler=None):
     return dict(
         type='StandardRoIHead',
-        bbox_roi_extractor=dict(
-            type='SingleRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
-            out_channels=CHANNELS,
-            featmap_strides=STRIDES),
+        bbox_roi_extractor=_roi_extractor(7),
         bbox_head=dict(
             type=bbox_head_type,
             in_channels=CHANNELS,
@@ -95,22 +110,15 @@ def _roi_cfg(bbox_head_type, loss_type, sampler=None):
             loss_cls=dict(
                 type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
             loss_bbox=dict(type=loss_type, beta=BETA, loss_weight=1.0)),
-        train_cfg=ConfigDict(
-            assigner=dict(
-                type='MaxIoUAssigner',
+        train_cfg=_train_cfg(
+            bbox_head_type,
+            sampler,
+            dict(
                 pos_iou_thr=0.5,
                 neg_iou_thr=0.5,
                 min_pos_iou=0.5,
-                match_low_quality=False,
-                ignore_iof_thr=-1),
-            sampler=dict(
-                type=sampler or _default_sampler(bbox_head_type),
-                num=32,
-                pos_fraction=0.25,
-                neg_pos_ub=-1,
-                add_gt_as_proposals=True),
-            pos_weight=-1,
-            debug=False))
+                match_low_quality=False),
+            dict(num=32, pos_fraction=0.25, add_gt_as_proposals=True)))
 
 
 def _build(cfg, seed=0):
@@ -549,11 +557,7 @@ def _abn_roi_cfg(loss_type='CABBLoss',
     cfg = _abn_bbox_head_cfg(
         _roi_cfg('CropAwareShared2FCBBoxHead', loss_type), fc_norm_cfg)
     cfg.update(
-        mask_roi_extractor=dict(
-            type='SingleRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=0),
-            out_channels=CHANNELS,
-            featmap_strides=STRIDES),
+        mask_roi_extractor=_roi_extractor(14),
         mask_head=dict(
             type='ABNFCNMaskHead',
             num_convs=4,

@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import os.path as osp
 import tempfile
 import time
@@ -33,7 +32,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from mmpanoptic_cabb.evaluation.functional import evaluate_coco_panoptic
+from mmpanoptic_cabb.evaluation.functional import (evaluate_coco_panoptic,
+                                                   load_json,
+                                                   write_coco_panoptic_pair)
 from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
                                                      SPNG_AVAILABLE, id2rgb)
 
@@ -161,33 +162,28 @@ def make_dataset(root: str, size: str, num_images: int, seed: int) -> dict:
     """Write ``num_images`` synthetic pairs; returns paths and pan maps."""
     h, w = SIZES[size]
     rng = np.random.default_rng(seed)
-    paths = dict(
-        gt_json=osp.join(root, 'gt.json'),
-        gt_folder=osp.join(root, 'gt'),
-        pred_json=osp.join(root, 'pred.json'),
-        pred_folder=osp.join(root, 'pred'))
-    os.makedirs(paths['gt_folder'], exist_ok=True)
-    os.makedirs(paths['pred_folder'], exist_ok=True)
-    gt_anns, pred_anns, images, pans = [], [], [], []
-    for k in range(num_images):
-        scene = _scene(rng, h, w)
-        gt_ids, gt_infos, _ = _render(scene, h, w, rng)
-        pred_ids, pred_infos, pan = _render(_perturb(rng, scene), h, w, rng)
-        name = f'{size}_{k:03d}.png'
-        _save_png(osp.join(paths['gt_folder'], name), gt_ids)
-        _save_png(osp.join(paths['pred_folder'], name), pred_ids)
-        images.append(dict(id=k, file_name=name, height=h, width=w))
-        gt_anns.append(dict(image_id=k, file_name=name,
-                            segments_info=gt_infos))
-        pred_anns.append(
-            dict(image_id=k, file_name=name, segments_info=pred_infos))
-        pans.append(pan)
-    with open(paths['gt_json'], 'w') as f:
-        json.dump(dict(images=images, annotations=gt_anns,
-                       categories=CATEGORIES), f)
-    with open(paths['pred_json'], 'w') as f:
-        json.dump(dict(annotations=pred_anns), f)
-    paths.update(pans=pans, gt_anns=gt_anns, pred_anns=pred_anns)
+    pans = []
+
+    def samples():
+        for k in range(num_images):
+            scene = _scene(rng, h, w)
+            gt_ids, gt_infos, _ = _render(scene, h, w, rng)
+            pred_ids, pred_infos, pan = _render(
+                _perturb(rng, scene), h, w, rng)
+            pans.append(pan)
+            yield dict(
+                file_name=f'{size}_{k:03d}.png',
+                gt_ids=gt_ids,
+                gt_segments=gt_infos,
+                pred_ids=pred_ids,
+                pred_segments=pred_infos)
+
+    paths = write_coco_panoptic_pair(
+        root, samples(), CATEGORIES, save_png=_save_png)
+    paths.update(
+        pans=pans,
+        gt_anns=load_json(paths['gt_json'])['annotations'],
+        pred_anns=load_json(paths['pred_json'])['annotations'])
     return paths
 
 

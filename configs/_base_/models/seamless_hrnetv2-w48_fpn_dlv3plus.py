@@ -27,6 +27,10 @@ hrnet_widths = (48, 96, 192, 384)
 fpn_channels = 256
 # The RoI heads read the 4 finest FPN levels; the RPN all 6.
 roi_strides = [4, 8, 16, 32]
+# Proposals: one class-agnostic NMS over all levels (split_thr above any candidate count keeps it
+# joint: mmcv runs one NMS per level beyond it).
+rpn_nms = dict(
+    type='nms', iou_threshold=0.7, class_agnostic=True, split_thr=1000000)
 
 model = dict(
     type='SeamlessPanopticSegmentor',
@@ -207,16 +211,11 @@ model = dict(
             pos_weight=-1,
             debug=False),
         # seamseg takes the top 12000 of all levels together and runs one NMS over them; mmdet
-        # takes nms_pre per level (a superset), then one class-agnostic NMS over all levels
-        # (split_thr above the candidate count keeps it joint); no minimum box size.
+        # takes nms_pre per level (a superset), then rpn_nms; no minimum box size.
         rpn_proposal=dict(
             nms_pre=12000,
             max_per_img=2000,
-            nms=dict(
-                type='nms',
-                iou_threshold=0.7,
-                class_agnostic=True,
-                split_thr=1000000),
+            nms=rpn_nms,
             min_bbox_size=-1),
         rcnn=dict(
             assigner=dict(
@@ -239,11 +238,7 @@ model = dict(
         rpn=dict(
             nms_pre=6000,
             max_per_img=1000,
-            nms=dict(
-                type='nms',
-                iou_threshold=0.7,
-                class_agnostic=True,
-                split_thr=1000000),
+            nms=rpn_nms,
             min_bbox_size=-1),
         rcnn=dict(
             score_thr=0.05,

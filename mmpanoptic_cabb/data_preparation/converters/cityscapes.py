@@ -16,7 +16,6 @@ id is the pixel value itself, so segments and PNG ids equal those of
 Output (see :mod:`.panoptic_io`): ``images/{split}/{stem}_leftImg8bit.png`` and
 ``annotations/panoptic_{split}/{stem}_gtFine_panoptic.png``.
 """
-import os.path as osp
 from typing import Optional, Tuple
 
 from mmpanoptic_cabb.datasets.categories import (CITYSCAPES_CATEGORIES,
@@ -24,10 +23,8 @@ from mmpanoptic_cabb.datasets.categories import (CITYSCAPES_CATEGORIES,
                                                  CITYSCAPES_MAX_LABEL_ID,
                                                  coco_categories)
 from .errors import BadIdError
-from .panoptic_io import (PanopticSplitWriter, collect_files, pair_files,
-                          panoptic_from_label_png, require_dir)
+from .gtfine_layout import IMAGE_SUFFIX, convert_gtfine_split
 
-IMAGE_SUFFIX = '_leftImg8bit.png'
 INSTANCE_SUFFIX = '_gtFine_instanceIds.png'
 PANOPTIC_SUFFIX = '_gtFine_panoptic.png'
 
@@ -64,6 +61,12 @@ def classify_cityscapes_id(value: int) -> Optional[Tuple[int, int, int]]:
     return value, label, iscrowd
 
 
+def _output_names(key: str, img_path: str) -> Tuple[str, str]:
+    """Output image and PNG names: the source stem (city folder dropped)."""
+    stem = key.split('/')[-1]
+    return stem + IMAGE_SUFFIX, stem + PANOPTIC_SUFFIX
+
+
 def convert_cityscapes_split(root: str,
                              out_dir: str,
                              split: str = 'train',
@@ -83,20 +86,14 @@ def convert_cityscapes_split(root: str,
         DatasetConversionError: Missing folders, unpaired files, bad ids or
             sizes; nothing under ``out_dir`` is changed then.
     """
-    img_dir = require_dir(
-        osp.join(root, 'leftImg8bit', split), f'Cityscapes {split} image')
-    ann_dir = require_dir(
-        osp.join(root, 'gtFine', split), f'Cityscapes {split} annotation')
-    pairs = pair_files(
-        collect_files(img_dir, IMAGE_SUFFIX),
-        collect_files(ann_dir, INSTANCE_SUFFIX), f'Cityscapes {split}')
-    with PanopticSplitWriter(out_dir, split, image_mode) as writer:
-        for key, img_path, ann_path in pairs:
-            ids, segments_info = panoptic_from_label_png(
-                img_path, ann_path, classify_cityscapes_id)
-            stem = key.split('/')[-1]
-            writer.add_converted(img_path, stem + IMAGE_SUFFIX,
-                                 stem + PANOPTIC_SUFFIX, ids, segments_info)
-        return writer.commit_converted(
-            f'Cityscapes panoptic {split}',
-            coco_categories(CITYSCAPES_CATEGORIES))
+    return convert_gtfine_split(
+        root,
+        out_dir,
+        split,
+        image_mode,
+        dataset='Cityscapes',
+        instance_suffix=INSTANCE_SUFFIX,
+        classify=classify_cityscapes_id,
+        output_names=_output_names,
+        description=f'Cityscapes panoptic {split}',
+        categories=coco_categories(CITYSCAPES_CATEGORIES))

@@ -32,10 +32,8 @@ from mmpanoptic_cabb.datasets.categories import (IDD_LEVEL3_CATEGORIES,
                                                  IDD_VOID_LEVEL3_ID,
                                                  coco_categories)
 from .errors import BadIdError
-from .panoptic_io import (PanopticSplitWriter, collect_files, pair_files,
-                          panoptic_from_label_png, require_dir)
+from .gtfine_layout import IMAGE_SUFFIX, convert_gtfine_split
 
-IMAGE_SUFFIX = '_leftImg8bit.png'
 IMAGE_SUFFIXES_ALT = ('_leftImg8bit.jpg', '_leftImg8bit.jpeg')
 INSTANCE_SUFFIX = '_gtFine_instancelevel3Ids.png'
 PANOPTIC_SUFFIX = '_gtFine_panoptic.png'
@@ -71,6 +69,15 @@ def classify_idd_id(value: int) -> Optional[Tuple[int, int, int]]:
     return value + 1, value, int(_LEVEL3_ISTHING[value])
 
 
+def _output_names(key: str, img_path: str) -> Tuple[str, str]:
+    """Output image and PNG names, prefixed with the sequence (frame numbers
+    repeat across sequences); the image keeps its extension."""
+    flat = key.replace('/', '_')
+    img_ext = osp.splitext(img_path)[1]
+    return (flat + IMAGE_SUFFIX[:-len('.png')] + img_ext,
+            flat + PANOPTIC_SUFFIX)
+
+
 def convert_idd_split(root: str,
                       out_dir: str,
                       split: str = 'train',
@@ -90,23 +97,15 @@ def convert_idd_split(root: str,
         DatasetConversionError: Missing folders, unpaired files, bad ids or
             sizes; nothing under ``out_dir`` is changed then.
     """
-    img_dir = require_dir(
-        osp.join(root, 'leftImg8bit', split), f'IDD {split} image')
-    ann_dir = require_dir(
-        osp.join(root, 'gtFine', split), f'IDD {split} annotation')
-    pairs = pair_files(
-        collect_files(img_dir, IMAGE_SUFFIX, suffixes=IMAGE_SUFFIXES_ALT),
-        collect_files(ann_dir, INSTANCE_SUFFIX), f'IDD {split}')
-    with PanopticSplitWriter(out_dir, split, image_mode) as writer:
-        for key, img_path, ann_path in pairs:
-            ids, segments_info = panoptic_from_label_png(
-                img_path, ann_path, classify_idd_id)
-            # frame numbers repeat across sequences: prefix the sequence
-            flat = key.replace('/', '_')
-            img_ext = osp.splitext(img_path)[1]
-            img_name = flat + IMAGE_SUFFIX[:-len('.png')] + img_ext
-            writer.add_converted(img_path, img_name, flat + PANOPTIC_SUFFIX,
-                                 ids, segments_info)
-        return writer.commit_converted(
-            f'IDD panoptic (level 3) {split}',
-            coco_categories(IDD_LEVEL3_CATEGORIES))
+    return convert_gtfine_split(
+        root,
+        out_dir,
+        split,
+        image_mode,
+        dataset='IDD',
+        instance_suffix=INSTANCE_SUFFIX,
+        classify=classify_idd_id,
+        output_names=_output_names,
+        description=f'IDD panoptic (level 3) {split}',
+        categories=coco_categories(IDD_LEVEL3_CATEGORIES),
+        image_suffixes=IMAGE_SUFFIXES_ALT)

@@ -6,8 +6,10 @@ Layout under ``out_dir``::
     annotations/panoptic_{train,val}/....png           RGB-encoded segment ids (id = R + 256 G + 256^2 B)
     annotations/panoptic_{train,val}.json              images, annotations (segments_info), categories
 
-Every image is a pure function of ``(seed, split, index)``, so the dataset is reproducible
-bit for bit and images can be rendered in parallel in any order.
+Every image is a pure function of ``(seed, profile, split, index)``, so the dataset is
+reproducible bit for bit and images can be rendered in parallel in any order. The scene profile
+(:data:`~.scene.PROFILES`: ``default``, ``large-objects``) sets how many things a scene holds and
+how large they are; a non-default profile is recorded in the JSON's ``info.profile``.
 """
 import json
 import os
@@ -22,20 +24,30 @@ from mmpanoptic_cabb.datasets.categories.synthetic import SYNTHETIC_CATEGORIES
 from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
                                                      write_panoptic_png)
 from mmpanoptic_cabb.structures.panoptic_segments import segment_stats
-from .scene import render_scene
+from .scene import get_profile, render_scene
 
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
 
 
-def make_sample(seed: int, split: str, index: int, height: int, width: int
+def make_sample(seed: int, split: str, index: int, height: int, width: int,
+                profile: str = 'default'
                 ) -> Tuple[np.ndarray, np.ndarray, List[Dict]]:
     """Render sample ``index`` of ``split``.
+
+    Args:
+        seed (int): Dataset seed.
+        split (str): ``train``, ``val`` or ``test``.
+        index (int): Image index within the split.
+        height (int): Image height.
+        width (int): Image width.
+        profile (str): Scene profile, a key of :data:`~.scene.PROFILES`.
+            Defaults to ``'default'``.
 
     Returns:
         tuple: RGB image, segment-id map (int32, 0 = void) and its ``segments_info``.
     """
     rng = np.random.default_rng([seed, SPLIT_CODES[split], index])
-    image, seg_index, segments = render_scene(rng, height, width)
+    image, seg_index, segments = render_scene(rng, height, width, profile)
     areas, boxes = segment_stats(seg_index, len(segments))
     ids = rng.choice(MAX_PANOPTIC_ID, size=len(segments), replace=False) + 1
     id_lut = np.zeros(len(segments) + 1, np.int32)
@@ -52,8 +64,9 @@ def make_sample(seed: int, split: str, index: int, height: int, width: int
 
 
 def _write_one(args: Tuple) -> Dict:
-    out_dir, seed, split, index, height, width = args
-    image, ids, segments_info = make_sample(seed, split, index, height, width)
+    out_dir, seed, split, index, height, width, profile = args
+    image, ids, segments_info = make_sample(seed, split, index, height, width,
+                                            profile)
     stem = f'{split}_{index:06d}'
     cv2.imwrite(osp.join(out_dir, 'images', split, stem + '.jpg'),
                 image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
@@ -74,23 +87,29 @@ def write_synthetic_dataset(out_dir: str,
                                                                  ('val', 50)),
                             height: int = 1024,
                             width: int = 2048,
-                            nproc: int = 0) -> Dict[str, str]:
+                            nproc: int = 0,
+                            profile: str = 'default') -> Dict[str, str]:
     """Generate the synthetic panoptic dataset.
 
     Args:
         out_dir (str): Output root (created if needed).
-        seed (int): Dataset seed; the output is a pure function of it and the other arguments.
+        seed (int): Dataset seed; the output is a pure function of it, the profile and the
+            other arguments.
         splits (Sequence[tuple]): ``(split name, number of images)`` pairs; names among
             ``train``, ``val``, ``test``.
         height (int): Image height.
         width (int): Image width.
         nproc (int): Worker processes; 0 means all cores.
+        profile (str): Scene profile, a key of :data:`~.scene.PROFILES`
+            (``default``: the README demo's dataset; ``large-objects``: more
+            and larger things). Defaults to ``'default'``.
 
     Returns:
         dict: Split name -> path of its annotation JSON.
     """
     if height < 64 or width < 64:
         raise ValueError(f'image size {height}x{width} is too small (>= 64)')
+    get_profile(profile)  # fail early on an unknown name
     nproc = nproc or os.cpu_count() or 1
     written = {}
     for split, num in splits:
@@ -100,15 +119,19 @@ def write_synthetic_dataset(out_dir: str,
         os.makedirs(osp.join(out_dir, 'images', split), exist_ok=True)
         os.makedirs(osp.join(out_dir, 'annotations', f'panoptic_{split}'),
                     exist_ok=True)
-        jobs = [(out_dir, seed, split, i, height, width) for i in range(num)]
+        jobs = [(out_dir, seed, split, i, height, width, profile)
+                for i in range(num)]
         if nproc > 1 and num > 1:
             with get_context('spawn').Pool(min(nproc, num)) as pool:
                 records = pool.map(_write_one, jobs, chunksize=4)
         else:
             records = [_write_one(j) for j in jobs]
+        info = dict(description='mmpanoptic_cabb synthetic panoptic dataset',
+                    seed=seed, split=split)
+        if profile != 'default':
+            info['profile'] = profile
         coco = dict(
-            info=dict(description='mmpanoptic_cabb synthetic panoptic dataset',
-                      seed=seed, split=split),
+            info=info,
             licenses=[],
             images=[r['image'] for r in records],
             annotations=[r['annotation'] for r in records],

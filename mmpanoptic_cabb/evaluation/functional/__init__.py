@@ -14,7 +14,8 @@ from mmpanoptic_cabb.structures.panoptic_png import (decode_panoptic_png,
 from .coco_panoptic_eval import (compute_coco_panoptic_stats,
                                  evaluate_coco_panoptic, evaluate_image_pair,
                                  load_json, match_annotations,
-                                 parse_categories, parse_segments)
+                                 parse_categories, parse_segments,
+                                 write_coco_panoptic_pair)
 from .instance_eval import (DEFAULT_PERCENTILES, evaluate_instances,
                             percentile_buckets)
 from .instance_rle import masks_to_rles, segments_to_rles
@@ -39,5 +40,5 @@ __all__ = [
     'format_per_class_table', 'format_summary_table', 'per_class_metrics',
     'summarize_panoptic_stats', 'confusion_from_runs',
     'confusion_with_panoptic_pred', 'map_ids_to_indices', 'run_length_pairs',
-    'segment_confusion'
+    'segment_confusion', 'write_coco_panoptic_pair'
 ]

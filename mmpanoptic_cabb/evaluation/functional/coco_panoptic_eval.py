@@ -8,16 +8,18 @@ PQ/SQ/RQ, PQ†, Parsing Covering and mIoU (see
 """
 import json
 import multiprocessing
+import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 
 from mmpanoptic_cabb.structures.errors import PanopticFormatError
 from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
-                                                     read_panoptic_png)
+                                                     read_panoptic_png,
+                                                     write_panoptic_png)
 from .panoptic_image_stats import image_panoptic_stats
 from .panoptic_stats import PanopticStats
 from .panoptic_summary import summarize_panoptic_stats
@@ -42,6 +44,61 @@ def load_json(source: Union[str, dict]) -> dict:
         return source
     with open(source) as f:
         return json.load(f)
+
+
+def write_coco_panoptic_pair(
+    root: str,
+    samples: Iterable[dict],
+    categories: Sequence[dict],
+    save_png: Callable[[str, np.ndarray], object] = write_panoptic_png
+) -> Dict[str, str]:
+    """Write ground truth and prediction in the layout evaluated here.
+
+    Under ``root``: ``gt.json`` and ``gt/``, ``pred.json`` and ``pred/``;
+    image ``k`` of ``samples`` gets ``image_id`` k in both JSONs.
+
+    Args:
+        root (str): Output folder.
+        samples (Iterable[dict]): Per image ``file_name`` (of both PNGs),
+            ``gt_ids`` and ``pred_ids`` (segment id maps, 0 void) and
+            ``gt_segments`` and ``pred_segments`` (their ``segments_info``,
+            written as given). Consumed one image at a time.
+        categories (Sequence[dict]): COCO ``categories`` of the ground truth.
+        save_png (Callable[[str, np.ndarray], object]): Writes an id map as
+            a panoptic PNG. Defaults to :func:`write_panoptic_png`.
+
+    Returns:
+        dict[str, str]: Paths ``gt_json``, ``gt_folder``, ``pred_json`` and
+        ``pred_folder``, the arguments of :func:`evaluate_coco_panoptic`.
+    """
+    paths = {}
+    anns = dict(gt=[], pred=[])
+    for side in anns:
+        paths[f'{side}_json'] = osp.join(root, f'{side}.json')
+        paths[f'{side}_folder'] = osp.join(root, side)
+        os.makedirs(paths[f'{side}_folder'], exist_ok=True)
+    images = []
+    for k, sample in enumerate(samples):
+        name = sample['file_name']
+        h, w = sample['gt_ids'].shape
+        images.append(dict(id=k, file_name=name, height=h, width=w))
+        for side, side_anns in anns.items():
+            save_png(
+                osp.join(paths[f'{side}_folder'], name), sample[f'{side}_ids'])
+            side_anns.append(
+                dict(
+                    image_id=k,
+                    file_name=name,
+                    segments_info=sample[f'{side}_segments']))
+    with open(paths['gt_json'], 'w') as f:
+        json.dump(
+            dict(
+                images=images,
+                annotations=anns['gt'],
+                categories=list(categories)), f)
+    with open(paths['pred_json'], 'w') as f:
+        json.dump(dict(annotations=anns['pred']), f)
+    return paths
 
 
 def parse_categories(categories: Sequence[dict]) -> Tuple[Dict[int, int],
@@ -271,25 +328,20 @@ def compute_coco_panoptic_stats(gt_json: Union[str, dict],
     return PanopticStats.sum(parts, is_thing.size), gt_json
 
 
-def evaluate_coco_panoptic(gt_json: Union[str, dict],
-                           gt_folder: str,
-                           pred_json: Union[str, dict],
-                           pred_folder: str,
-                           nproc: int = 1,
-                           pc_normalize: bool = True,
-                           strict: bool = True,
-                           decode_threads: int = 1) -> Dict[str, object]:
+def evaluate_coco_panoptic(*args, **kwargs) -> Dict[str, object]:
     """PQ, SQ, RQ (all/things/stuff), PQ†, PC, mIoU of a result folder.
 
-    Args: see :func:`compute_coco_panoptic_stats`.
+    Args:
+        *args: Arguments of :func:`compute_coco_panoptic_stats`, in its
+            order (``gt_json, gt_folder, pred_json, pred_folder, nproc,
+            pc_normalize, strict, decode_threads``).
+        **kwargs: The same by name.
 
     Returns:
         dict: :func:`summarize_panoptic_stats` output (percent) plus
         ``num_images``.
     """
-    stats, gt = compute_coco_panoptic_stats(gt_json, gt_folder, pred_json,
-                                            pred_folder, nproc, pc_normalize,
-                                            strict, decode_threads)
+    stats, gt = compute_coco_panoptic_stats(*args, **kwargs)
     _, is_thing, names = parse_categories(gt['categories'])
     summary = summarize_panoptic_stats(stats, is_thing, names)
     summary['num_images'] = len(gt['annotations'])
@@ -299,5 +351,5 @@ def evaluate_coco_panoptic(gt_json: Union[str, dict],
 __all__ = [
     'evaluate_coco_panoptic', 'compute_coco_panoptic_stats',
     'evaluate_image_pair', 'parse_categories', 'parse_segments',
-    'match_annotations', 'load_json'
+    'match_annotations', 'load_json', 'write_coco_panoptic_pair'
 ]

@@ -158,6 +158,11 @@ def evaluate_instances(gt_images: Sequence[dict],
         for name, value in zip(_STAT_NAMES, coco_eval.stats[:6]):
             results[f'{iou_type}_{name}'] = 100 * float(max(value, 0.0))
         precision = coco_eval.eval['precision']
+        # pycocotools' summary takes its headline AP at maxDets=100 whatever
+        # params.maxDets hold (0 when 100 is not among them): recompute it
+        # at max_dets, area 'all' (index 0), like the other entries.
+        headline = _bucket_ap(precision, 0)
+        results[f'{iou_type}_mAP'] = 100 * headline if headline > 0 else 0.0
         for k, lbl in enumerate(bucket_lbl):
             results[f'{iou_type}_mAP_{lbl}'] = 100 * _bucket_ap(
                 precision, len(_COCO_LABELS) + k)

@@ -10,12 +10,18 @@ from mmdet.models.seg_heads.base_semantic_head import BaseSemanticHead
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptMultiConfig
 
+#: Default ``loss_seg`` of the semantic heads: OHEM keeping the hardest 25%
+#: of each image's pixels (Seamless ``ohem = .25``).
+OHEM_LOSS_SEG = dict(
+    type='OHEMCrossEntropyLoss', ratio=0.25, ignore_index=255, loss_weight=1.0)
+
 
 class BaseAllClassSemanticHead(BaseSemanticHead):
     """mmdet semantic head over all ``T + S`` classes, Seamless style.
 
     Subclasses implement ``forward`` (features -> ``dict(seg_preds=logits)``
-    at some output stride). This base provides:
+    at some output stride) and pass the arguments below on to this base.
+    This base provides:
 
     - the label space of mmdet's panoptic ``gt_sem_seg`` unchanged (things
       ``0..T-1``, stuff ``T..T+S-1``, 255 ignored), i.e. no thing merging as in
@@ -40,8 +46,9 @@ class BaseAllClassSemanticHead(BaseSemanticHead):
         seg_rescale_factor (float): Scale of the ground truth at which the
             loss is computed. Defaults to 1.0.
         loss_seg (dict): Config of the per-pixel classification loss.
-            Defaults to :class:`OHEMCrossEntropyLoss` keeping the hardest 25%
-            of each image's pixels (Seamless ``ohem = .25``).
+            Defaults to :data:`OHEM_LOSS_SEG`, :class:`OHEMCrossEntropyLoss`
+            keeping the hardest 25% of each image's pixels (Seamless
+            ``ohem = .25``).
         init_cfg (dict or list[dict], optional): Initialization config.
     """
 
@@ -49,11 +56,7 @@ class BaseAllClassSemanticHead(BaseSemanticHead):
                  num_things_classes: int,
                  num_stuff_classes: int,
                  seg_rescale_factor: float = 1.0,
-                 loss_seg: ConfigType = dict(
-                     type='OHEMCrossEntropyLoss',
-                     ratio=0.25,
-                     ignore_index=255,
-                     loss_weight=1.0),
+                 loss_seg: ConfigType = OHEM_LOSS_SEG,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             num_classes=num_things_classes + num_stuff_classes,

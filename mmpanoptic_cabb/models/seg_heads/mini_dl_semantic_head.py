@@ -8,7 +8,7 @@ from mmengine.model import ModuleList
 from torch import Tensor
 
 from mmdet.registry import MODELS
-from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmdet.utils import ConfigType, OptConfigType
 from .base_all_class_semantic_head import BaseAllClassSemanticHead
 from .mini_dl_block import MiniDLBlock
 
@@ -35,12 +35,8 @@ class MiniDLSemanticHead(BaseAllClassSemanticHead):
             pooling at every level. Defaults to (64, 64).
         conv_cfg (dict, optional): Config of the conv layers.
         norm_cfg (dict): Config of the norm layers (ABN).
-        seg_rescale_factor (float): Scale of the ground truth at which the
-            loss is computed. Defaults to 1.0.
-        loss_seg (dict): Config of the per-pixel loss. Defaults to
-            :class:`OHEMCrossEntropyLoss` keeping the hardest 25% of each
-            image's pixels (Seamless ``ohem = .25``).
-        init_cfg (dict or list[dict], optional): Initialization config.
+        **kwargs: ``seg_rescale_factor``, ``loss_seg`` (OHEM by default) and
+            ``init_cfg`` of :class:`BaseAllClassSemanticHead`.
     """
 
     def __init__(self,
@@ -54,19 +50,8 @@ class MiniDLSemanticHead(BaseAllClassSemanticHead):
                  pooling_size: Union[int, Sequence[int]] = (64, 64),
                  conv_cfg: OptConfigType = None,
                  norm_cfg: ConfigType = dict(type='ABN'),
-                 seg_rescale_factor: float = 1.0,
-                 loss_seg: ConfigType = dict(
-                     type='OHEMCrossEntropyLoss',
-                     ratio=0.25,
-                     ignore_index=255,
-                     loss_weight=1.0),
-                 init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            num_things_classes=num_things_classes,
-            num_stuff_classes=num_stuff_classes,
-            seg_rescale_factor=seg_rescale_factor,
-            loss_seg=loss_seg,
-            init_cfg=init_cfg)
+                 **kwargs) -> None:
+        super().__init__(num_things_classes, num_stuff_classes, **kwargs)
         self.start_level = start_level
         self.num_levels = num_levels
         self.level_blocks = ModuleList([

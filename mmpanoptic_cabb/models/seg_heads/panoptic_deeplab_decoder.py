@@ -1,5 +1,5 @@
 """Panoptic-DeepLab's semantic decoder on a multi-resolution body."""
-from typing import Optional, Sequence, Union
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -39,27 +39,25 @@ class PanopticDeepLabDecoder(BaseModule):
         decoder_channels (int): Output channels of every fusion stage.
             Defaults to 256.
         aspp_channels (int): Channels of the ASPP. Defaults to 256.
-        dilations (Sequence[int]): Dilations of the ASPP 3x3 branches.
-            Defaults to (3, 6, 9).
-        pooling_size (int or Sequence[int], optional): Window of the ASPP
-            image pooling in cells of the coarsest branch; None for global
-            pooling. Defaults to None.
         aspp_dropout_ratio (float): Dropout after the ASPP projection.
             Defaults to 0.1.
         separable_aspp (bool): Depthwise-separable ASPP 3x3 branches.
             Defaults to False.
         fuse_kernel_size (int): Kernel of the depthwise conv of each fusion.
             Defaults to 5.
-        align_corners (bool): ``align_corners`` of the upsamplings.
-            Defaults to False.
+        align_corners (bool): ``align_corners`` of the upsamplings (and of
+            the ASPP's). Defaults to False.
         conv_cfg (dict, optional): Config of the conv layers.
         norm_cfg (dict, optional): Config of every norm layer.
             Defaults to BN.
         act_cfg (dict, optional): Activation after every norm; None when the
             norm is an ABN. Defaults to ReLU.
-        pool_act_cfg (dict, optional): Activation of the ASPP image-pooling
-            branch (which has no norm). Defaults to ReLU.
         init_cfg (dict or list[dict], optional): Initialization config.
+        **aspp_kwargs: Further options of the :class:`ASPP`, with its
+            defaults: ``dilations`` of the 3x3 branches, ``pooling_size``
+            (window of the image pooling in cells of the coarsest branch;
+            None for global pooling) and ``pool_act_cfg`` (activation of the
+            image-pooling branch, which has no norm).
     """
 
     def __init__(self,
@@ -67,8 +65,6 @@ class PanopticDeepLabDecoder(BaseModule):
                  project_channels: Sequence[int] = (32, 64, 128),
                  decoder_channels: int = 256,
                  aspp_channels: int = 256,
-                 dilations: Sequence[int] = (3, 6, 9),
-                 pooling_size: Optional[Union[int, Sequence[int]]] = None,
                  aspp_dropout_ratio: float = 0.1,
                  separable_aspp: bool = False,
                  fuse_kernel_size: int = 5,
@@ -76,8 +72,8 @@ class PanopticDeepLabDecoder(BaseModule):
                  conv_cfg: OptConfigType = None,
                  norm_cfg: OptConfigType = dict(type='BN'),
                  act_cfg: OptConfigType = dict(type='ReLU'),
-                 pool_act_cfg: OptConfigType = dict(type='ReLU'),
-                 init_cfg: OptMultiConfig = None) -> None:
+                 init_cfg: OptMultiConfig = None,
+                 **aspp_kwargs) -> None:
         super().__init__(init_cfg=init_cfg)
         in_channels = tuple(in_channels)
         project_channels = tuple(project_channels)
@@ -93,40 +89,31 @@ class PanopticDeepLabDecoder(BaseModule):
         self.project_channels = project_channels
         self.decoder_channels = decoder_channels
         self.align_corners = align_corners
+        layer_cfgs = dict(
+            conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.aspp = ASPP(
             in_channels[-1],
             aspp_channels,
-            dilations=dilations,
-            pooling_size=pooling_size,
             dropout_ratio=aspp_dropout_ratio,
             separable=separable_aspp,
             align_corners=align_corners,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            pool_act_cfg=pool_act_cfg)
+            **layer_cfgs,
+            **aspp_kwargs)
         # Stages run coarse to fine; index i here is branch len - 2 - i.
         self.projections = ModuleList()
         self.fusions = ModuleList()
         running = aspp_channels
         for branch in reversed(range(len(in_channels) - 1)):
             self.projections.append(
-                ConvModule(
-                    in_channels[branch],
-                    project_channels[branch],
-                    1,
-                    conv_cfg=conv_cfg,
-                    norm_cfg=norm_cfg,
-                    act_cfg=act_cfg))
+                ConvModule(in_channels[branch], project_channels[branch], 1,
+                           **layer_cfgs))
             self.fusions.append(
                 DepthwiseSeparableConvModule(
                     running + project_channels[branch],
                     decoder_channels,
                     fuse_kernel_size,
                     padding=fuse_kernel_size // 2,
-                    conv_cfg=conv_cfg,
-                    norm_cfg=norm_cfg,
-                    act_cfg=act_cfg))
+                    **layer_cfgs))
             running = decoder_channels
 
     def forward(self, x: Sequence[Tensor]) -> Tensor:

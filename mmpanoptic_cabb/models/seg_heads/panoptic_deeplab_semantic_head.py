@@ -1,5 +1,5 @@
 """DeepLabV3+ semantic head on an HRNet body, as in Panoptic-DeepLab."""
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Sequence, Union
 
 import torch.nn as nn
 from mmcv.cnn import DepthwiseSeparableConvModule
@@ -7,7 +7,8 @@ from torch import Tensor
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from .base_all_class_semantic_head import BaseAllClassSemanticHead
+from .base_all_class_semantic_head import (OHEM_LOSS_SEG,
+                                           BaseAllClassSemanticHead)
 from .panoptic_deeplab_decoder import PanopticDeepLabDecoder
 
 
@@ -36,27 +37,10 @@ class PanopticDeepLabSemanticHead(BaseAllClassSemanticHead):
         num_stuff_classes (int): Number of stuff classes S.
         in_channels (Sequence[int]): Channels of the body branches, finest
             first. Defaults to (48, 96, 192, 384) (HRNetV2-W48).
-        project_channels (Sequence[int]): Widths of the skip projections in
-            the same finest-first order (1/4, 1/8, 1/16). Defaults to
-            (32, 64, 128).
         decoder_channels (int): Channels of the decoder stages.
             Defaults to 256.
-        aspp_channels (int): Channels of the ASPP. Defaults to 256.
         head_channels (int): Channels of the head's separable conv.
             Defaults to 256.
-        dilations (Sequence[int]): Dilations of the ASPP 3x3 branches.
-            Defaults to (3, 6, 9).
-        pooling_size (int or Sequence[int], optional): Window of the ASPP
-            image pooling in cells of the 1/32 branch, e.g. training crop
-            size / 32 for crop-trained models, so full-image inference pools
-            the context a crop saw; None for global pooling. Defaults to None.
-        aspp_dropout_ratio (float): Dropout after the ASPP projection.
-            Defaults to 0.1 (detectron2; the original Panoptic-DeepLab uses
-            0.5).
-        separable_aspp (bool): Depthwise-separable ASPP 3x3 branches
-            (detectron2's ``dsconv``). Defaults to False (original).
-        align_corners (bool): ``align_corners`` of the decoder upsamplings.
-            Defaults to False.
         conv_cfg (dict, optional): Config of the conv layers.
         norm_cfg (dict): Config of every norm layer. Defaults to ABN.
         act_cfg (dict, optional): Activation after the norms; None with ABN.
@@ -68,64 +52,49 @@ class PanopticDeepLabSemanticHead(BaseAllClassSemanticHead):
             loss is computed (1.0: logits upsampled to the input size).
             Defaults to 1.0.
         loss_seg (dict): Config of the per-pixel loss. Defaults to
-            :class:`OHEMCrossEntropyLoss` keeping the hardest 25% of each
-            image's pixels (Seamless ``ohem = .25``).
+            :data:`OHEM_LOSS_SEG`, :class:`OHEMCrossEntropyLoss` keeping the
+            hardest 25% of each image's pixels (Seamless ``ohem = .25``).
         init_cfg (dict or list[dict], optional): Initialization config.
+        **decoder_kwargs: Further options of the
+            :class:`PanopticDeepLabDecoder`, with its defaults:
+            ``project_channels``, ``aspp_channels``, ``dilations``,
+            ``pooling_size`` (e.g. training crop size / 32 for crop-trained
+            models, so full-image inference pools the context a crop saw),
+            ``aspp_dropout_ratio``, ``separable_aspp``, ``fuse_kernel_size``
+            and ``align_corners``.
     """
 
     def __init__(self,
                  num_things_classes: int,
                  num_stuff_classes: int,
                  in_channels: Sequence[int] = (48, 96, 192, 384),
-                 project_channels: Sequence[int] = (32, 64, 128),
                  decoder_channels: int = 256,
-                 aspp_channels: int = 256,
                  head_channels: int = 256,
-                 dilations: Sequence[int] = (3, 6, 9),
-                 pooling_size: Optional[Union[int, Sequence[int]]] = None,
-                 aspp_dropout_ratio: float = 0.1,
-                 separable_aspp: bool = False,
-                 align_corners: bool = False,
                  conv_cfg: OptConfigType = None,
                  norm_cfg: ConfigType = dict(type='ABN'),
                  act_cfg: OptConfigType = None,
                  pool_act_cfg: OptConfigType = dict(
                      type='LeakyReLU', negative_slope=0.01),
                  seg_rescale_factor: float = 1.0,
-                 loss_seg: ConfigType = dict(
-                     type='OHEMCrossEntropyLoss',
-                     ratio=0.25,
-                     ignore_index=255,
-                     loss_weight=1.0),
-                 init_cfg: OptMultiConfig = None) -> None:
+                 loss_seg: ConfigType = OHEM_LOSS_SEG,
+                 init_cfg: OptMultiConfig = None,
+                 **decoder_kwargs) -> None:
         super().__init__(
-            num_things_classes=num_things_classes,
-            num_stuff_classes=num_stuff_classes,
+            num_things_classes,
+            num_stuff_classes,
             seg_rescale_factor=seg_rescale_factor,
             loss_seg=loss_seg,
             init_cfg=init_cfg)
+        layer_cfgs = dict(
+            conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.decoder = PanopticDeepLabDecoder(
             in_channels,
-            project_channels=project_channels,
             decoder_channels=decoder_channels,
-            aspp_channels=aspp_channels,
-            dilations=dilations,
-            pooling_size=pooling_size,
-            aspp_dropout_ratio=aspp_dropout_ratio,
-            separable_aspp=separable_aspp,
-            align_corners=align_corners,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            pool_act_cfg=pool_act_cfg)
+            pool_act_cfg=pool_act_cfg,
+            **layer_cfgs,
+            **decoder_kwargs)
         self.head_conv = DepthwiseSeparableConvModule(
-            decoder_channels,
-            head_channels,
-            5,
-            padding=2,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
+            decoder_channels, head_channels, 5, padding=2, **layer_cfgs)
         self.conv_seg = nn.Conv2d(head_channels, self.num_classes, 1)
 
     def init_weights(self) -> None:

@@ -14,6 +14,8 @@ from mmpanoptic_cabb.data_preparation.converters import (
 from mmpanoptic_cabb.datasets.categories import CITYSCAPES_CATEGORIES
 from mmpanoptic_cabb.structures.panoptic_png import read_panoptic_png
 from tests import load_tool
+from . import (converted_segments, load_converted, reference_segment,
+               segment_classes)
 
 H, W = 24, 40
 FRAMES = (('aachen', 'aachen_000000_000019'),
@@ -36,32 +38,31 @@ def cityscapes_instance_ids(index: int) -> np.ndarray:
     return ids
 
 
+def frame_paths(root: str, index: int, split: str = 'train') -> tuple:
+    """Source image and ``instanceIds`` paths of ``FRAMES[index]``."""
+    city, stem = FRAMES[index]
+    return (osp.join(root, 'leftImg8bit', split, city,
+                     stem + '_leftImg8bit.png'),
+            osp.join(root, 'gtFine', split, city,
+                     stem + '_gtFine_instanceIds.png'))
+
+
 def make_cityscapes_root(root: str, split: str = 'train') -> str:
     """Write the fixture in Cityscapes' layout; returns ``root``."""
     rng = np.random.default_rng(0)
-    for index, (city, stem) in enumerate(FRAMES):
-        img_dir = osp.join(root, 'leftImg8bit', split, city)
-        ann_dir = osp.join(root, 'gtFine', split, city)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
-        cv2.imwrite(
-            osp.join(img_dir, stem + '_leftImg8bit.png'),
-            rng.integers(0, 255, (H, W, 3), dtype=np.uint8))
-        cv2.imwrite(
-            osp.join(ann_dir, stem + '_gtFine_instanceIds.png'),
-            cityscapes_instance_ids(index))
+    for index in range(len(FRAMES)):
+        img_path, ann_path = frame_paths(root, index, split)
+        for path in (img_path, ann_path):
+            os.makedirs(osp.dirname(path), exist_ok=True)
+        cv2.imwrite(img_path, rng.integers(0, 255, (H, W, 3), dtype=np.uint8))
+        cv2.imwrite(ann_path, cityscapes_instance_ids(index))
     return root
 
 
-def reference_segment(mask: np.ndarray) -> tuple:
-    """Area and [x, y, w, h] of a boolean mask, computed the direct way."""
-    ys, xs = np.nonzero(mask)
-    return int(mask.sum()), [
-        int(xs.min()),
-        int(ys.min()),
-        int(xs.max() - xs.min() + 1),
-        int(ys.max() - ys.min() + 1)
-    ]
+def _remove_frame(root: str, index: int) -> None:
+    """Delete the source image and annotation of ``FRAMES[index]``."""
+    for path in frame_paths(root, index):
+        os.remove(path)
 
 
 @pytest.fixture
@@ -69,16 +70,11 @@ def cs_root(tmp_path) -> str:
     return make_cityscapes_root(str(tmp_path / 'cityscapes'))
 
 
-def _load(out: str, split: str = 'train') -> dict:
-    with open(osp.join(out, 'annotations', f'panoptic_{split}.json')) as f:
-        return json.load(f)
-
-
 def test_convert_outputs(cs_root, tmp_path):
     out = str(tmp_path / 'out')
     json_path = convert_cityscapes_split(cs_root, out, 'train')
     assert json_path == osp.join(out, 'annotations', 'panoptic_train.json')
-    coco = _load(out)
+    coco = load_converted(out)
     validate_panoptic_split(
         coco, 'panoptic_train.json',
         osp.join(out, 'annotations', 'panoptic_train'),
@@ -101,11 +97,8 @@ def test_convert_outputs(cs_root, tmp_path):
         assert (img['height'], img['width']) == (H, W)
         img_link = osp.join(out, 'images', 'train', img['file_name'])
         assert osp.islink(img_link) and osp.isfile(img_link)
-        ids = read_panoptic_png(
-            osp.join(out, 'annotations', 'panoptic_train', ann['file_name']))
+        ids, segs = converted_segments(out, ann)
         src = cityscapes_instance_ids(index).astype(np.int32)
-        segs = {s['id']: s for s in ann['segments_info']}
-        assert set(np.unique(ids).tolist()) - {0} == set(segs)
         expected = {
             7: (7, 0),
             23: (23, 0),
@@ -115,10 +108,7 @@ def test_convert_outputs(cs_root, tmp_path):
             24000: (24, 0),
             26: (26, 1)
         }
-        assert {
-            k: (s['category_id'], s['iscrowd'])
-            for k, s in segs.items()
-        } == expected
+        assert segment_classes(segs) == expected
         for seg_id, seg in segs.items():
             assert (ids == seg_id).sum() == seg['area']
             assert reference_segment(src == seg_id) == (seg['area'],
@@ -145,8 +135,7 @@ def test_missing_folder(cs_root, tmp_path):
 @pytest.mark.parametrize('value, pattern', [(40, r'id 40 is not'),
                                             (7001, r'instance id 7001')])
 def test_bad_id(cs_root, tmp_path, value, pattern):
-    path = osp.join(cs_root, 'gtFine', 'train', 'bonn',
-                    'bonn_000000_000019_gtFine_instanceIds.png')
+    _, path = frame_paths(cs_root, 2)
     ids = cityscapes_instance_ids(2)
     ids[0, 0] = value
     cv2.imwrite(path, ids)
@@ -156,17 +145,14 @@ def test_bad_id(cs_root, tmp_path, value, pattern):
 
 
 def test_mismatched_files(cs_root, tmp_path):
-    ann = osp.join(cs_root, 'gtFine', 'train', 'aachen',
-                   'aachen_000001_000019_gtFine_instanceIds.png')
+    _, ann = frame_paths(cs_root, 1)
     os.remove(ann)
     with pytest.raises(
             MismatchedFilesError, match='image.s. without annotation') as err:
         convert_cityscapes_split(cs_root, str(tmp_path / 'out'), 'train')
     assert 'aachen_000001_000019_leftImg8bit.png' in str(err.value)
     cv2.imwrite(ann, cityscapes_instance_ids(1))
-    os.remove(
-        osp.join(cs_root, 'leftImg8bit', 'train', 'bonn',
-                 'bonn_000000_000019_leftImg8bit.png'))
+    os.remove(frame_paths(cs_root, 2)[0])
     with pytest.raises(
             MismatchedFilesError, match='annotation.s. without image') as err:
         convert_cityscapes_split(cs_root, str(tmp_path / 'out'), 'train')
@@ -174,8 +160,7 @@ def test_mismatched_files(cs_root, tmp_path):
 
 
 def test_size_mismatch(cs_root, tmp_path):
-    path = osp.join(cs_root, 'gtFine', 'train', 'bonn',
-                    'bonn_000000_000019_gtFine_instanceIds.png')
+    _, path = frame_paths(cs_root, 2)
     cv2.imwrite(path, cityscapes_instance_ids(2)[:, :-1])
     with pytest.raises(InvalidAnnotationError, match='differs from its image'):
         convert_cityscapes_split(cs_root, str(tmp_path / 'out'), 'train')
@@ -184,17 +169,16 @@ def test_size_mismatch(cs_root, tmp_path):
 def test_error_keeps_previous_output(cs_root, tmp_path):
     out = str(tmp_path / 'out')
     convert_cityscapes_split(cs_root, out, 'train', image_mode='copy')
-    before = _load(out)
+    before = load_converted(out)
     png_dir = osp.join(out, 'annotations', 'panoptic_train')
     pngs_before = sorted(os.listdir(png_dir))
-    path = osp.join(cs_root, 'gtFine', 'train', 'bonn',
-                    'bonn_000000_000019_gtFine_instanceIds.png')
+    _, path = frame_paths(cs_root, 2)
     ids = cityscapes_instance_ids(2)
     ids[5, 5] = 99
     cv2.imwrite(path, ids)
     with pytest.raises(BadIdError):
         convert_cityscapes_split(cs_root, out, 'train')
-    assert _load(out) == before
+    assert load_converted(out) == before
     assert sorted(os.listdir(png_dir)) == pngs_before
     assert not osp.islink(
         osp.join(out, 'images', 'train', before['images'][0]['file_name']))
@@ -204,14 +188,9 @@ def test_error_keeps_previous_output(cs_root, tmp_path):
 def test_reconvert_replaces_output(cs_root, tmp_path):
     out = str(tmp_path / 'out')
     convert_cityscapes_split(cs_root, out, 'train')
-    os.remove(
-        osp.join(cs_root, 'gtFine', 'train', 'bonn',
-                 'bonn_000000_000019_gtFine_instanceIds.png'))
-    os.remove(
-        osp.join(cs_root, 'leftImg8bit', 'train', 'bonn',
-                 'bonn_000000_000019_leftImg8bit.png'))
+    _remove_frame(cs_root, 2)
     convert_cityscapes_split(cs_root, out, 'train')
-    assert len(_load(out)['images']) == 2
+    assert len(load_converted(out)['images']) == 2
     assert len(os.listdir(osp.join(out, 'annotations', 'panoptic_train'))) == 2
     assert sorted(os.listdir(out)) == ['annotations', 'images']
 
@@ -245,7 +224,7 @@ def test_matches_cityscapesscripts(cs_root, tmp_path):
         ref = json.load(f)
     out = str(tmp_path / 'out')
     convert_cityscapes_split(cs_root, out, 'train')
-    ours = _load(out)
+    ours = load_converted(out)
     assert sorted(
         (c['id'], c['name'], c['isthing'])
         for c in ref['categories']) == sorted(
@@ -265,13 +244,8 @@ def test_matches_cityscapesscripts(cs_root, tmp_path):
 def test_failed_publish_rolls_back(cs_root, tmp_path, monkeypatch):
     out = str(tmp_path / 'out')
     convert_cityscapes_split(cs_root, out, 'train', image_mode='copy')
-    before = _load(out)
-    os.remove(
-        osp.join(cs_root, 'gtFine', 'train', 'bonn',
-                 'bonn_000000_000019_gtFine_instanceIds.png'))
-    os.remove(
-        osp.join(cs_root, 'leftImg8bit', 'train', 'bonn',
-                 'bonn_000000_000019_leftImg8bit.png'))
+    before = load_converted(out)
+    _remove_frame(cs_root, 2)
     real_rename = os.rename
 
     def failing_rename(src, dst):  # fails to publish the staged JSON
@@ -283,7 +257,7 @@ def test_failed_publish_rolls_back(cs_root, tmp_path, monkeypatch):
     with pytest.raises(OSError, match='disk full'):
         convert_cityscapes_split(cs_root, out, 'train')
     monkeypatch.setattr(os, 'rename', real_rename)
-    assert _load(out) == before
+    assert load_converted(out) == before
     for sub in (('images', 'train'), ('annotations', 'panoptic_train')):
         assert len(os.listdir(osp.join(out, *sub))) == 3
     assert not osp.islink(

@@ -1,5 +1,4 @@
 """IDD converter on a tiny fixture in the original layout."""
-import json
 import os
 import os.path as osp
 
@@ -11,7 +10,8 @@ from mmpanoptic_cabb.data_preparation.converters import (
     BadIdError, MismatchedFilesError, MissingInputError, convert_idd_split,
     validate_panoptic_split)
 from mmpanoptic_cabb.datasets.categories import IDD_LEVEL3_CATEGORIES
-from mmpanoptic_cabb.structures.panoptic_png import read_panoptic_png
+from . import (converted_segments, load_converted, reference_segment,
+               segment_classes)
 
 H, W = 20, 36
 # (sequence, frame, image extension); frame 000123 repeats across sequences.
@@ -59,8 +59,7 @@ def idd_root(tmp_path) -> str:
 def test_convert_outputs(idd_root, tmp_path):
     out = str(tmp_path / 'out')
     convert_idd_split(idd_root, out, 'train')
-    with open(osp.join(out, 'annotations', 'panoptic_train.json')) as f:
-        coco = json.load(f)
+    coco = load_converted(out)
     cats = coco['categories']
     assert len(cats) == 26
     validate_panoptic_split(
@@ -85,11 +84,8 @@ def test_convert_outputs(idd_root, tmp_path):
         assert ann['file_name'] == img['file_name'].rsplit(
             '_leftImg8bit', 1)[0] + '_gtFine_panoptic.png'
         assert osp.isfile(osp.join(out, 'images', 'train', img['file_name']))
-        ids = read_panoptic_png(
-            osp.join(out, 'annotations', 'panoptic_train', ann['file_name']))
+        ids, segs = converted_segments(out, ann)
         src = idd_instance_ids(index).astype(np.int32)
-        segs = {s['id']: s for s in ann['segments_info']}
-        assert set(np.unique(ids).tolist()) - {0} == set(segs)
         # segment id = source value + 1; road (0) becomes segment 1
         expected = {
             1: (0, 0),
@@ -102,21 +98,11 @@ def test_convert_outputs(idd_root, tmp_path):
             8001: (8, 0),
             19: (18, 0)
         }
-        assert {
-            k: (s['category_id'], s['iscrowd'])
-            for k, s in segs.items()
-        } == expected
+        assert segment_classes(segs) == expected
         for seg_id, seg in segs.items():
             mask = src == seg_id - 1
             np.testing.assert_array_equal(ids == seg_id, mask)
-            ys, xs = np.nonzero(mask)
-            assert seg['area'] == mask.sum()
-            assert seg['bbox'] == [
-                xs.min(),
-                ys.min(),
-                xs.max() - xs.min() + 1,
-                ys.max() - ys.min() + 1
-            ]
+            assert reference_segment(mask) == (seg['area'], seg['bbox'])
         assert (ids[src == 255] == 0).all()
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from mmpanoptic_cabb.data_preparation.synthetic import (
-    make_sample, write_synthetic_dataset)
+    PROFILES, SceneProfile, make_sample, write_synthetic_dataset)
 from mmpanoptic_cabb.datasets.categories import SYNTHETIC_CATEGORIES
 from mmpanoptic_cabb.structures.panoptic_png import read_panoptic_png
+from tests import load_tool
 
 
 def _tree_digest(root: str) -> str:
@@ -119,3 +120,47 @@ def test_bad_arguments():
         write_synthetic_dataset('/nonexistent', splits=(('dev', 1), ))
     with pytest.raises(ValueError, match='too small'):
         write_synthetic_dataset('/nonexistent', height=8, width=8)
+
+
+def test_large_objects_profile_has_more_large_instances(tmp_path):
+    """More and larger things than the default, at a tiny size (256x512).
+
+    At 256x512 the synthetic configs' geometry (s0 = H / 2, crop = s0 / 2)
+    is s0 = 128 and a 64 px crop: larger than the crop means a box side
+    > 128 px in the image.
+    """
+    tool = load_tool('dataset_converters', 'make_synthetic_panoptic')
+    kwargs = dict(seed=0, splits=(('val', 6), ), height=256, width=512,
+                  nproc=1)
+    summaries = {}
+    for profile in ('default', 'large-objects'):
+        written = write_synthetic_dataset(str(tmp_path / profile),
+                                          profile=profile, **kwargs)
+        summaries[profile] = tool.size_summary(written['val'], short_side=128,
+                                               crop_size=64)
+        with open(written['val']) as f:
+            info = json.load(f)['info']
+        assert info.get('profile') == (None if profile == 'default' else
+                                       profile)
+    default, large = summaries['default'], summaries['large-objects']
+    assert large['num_instances'] > default['num_instances']
+    assert large['larger_than_crop'] > default['larger_than_crop']
+    for summary in summaries.values():
+        counts = [b['count'] for b in summary['buckets'].values()]
+        assert list(summary['buckets']) == [
+            'p0-25', 'p25-50', 'p50-75', 'p75-95', 'p95-99', 'p99-100'
+        ]
+        assert sum(counts) == summary['num_instances']
+
+
+def test_profiles_are_pure_and_default_is_the_default():
+    a = make_sample(2, 'val', 1, 128, 256)
+    b = make_sample(2, 'val', 1, 128, 256, profile='default')
+    c = make_sample(2, 'val', 1, 128, 256, profile='large-objects')
+    d = make_sample(2, 'val', 1, 128, 256, profile='large-objects')
+    assert np.array_equal(a[0], b[0]) and a[2] == b[2]
+    assert np.array_equal(c[0], d[0]) and c[2] == d[2]
+    assert not np.array_equal(a[1], c[1])
+    assert PROFILES['default'] == SceneProfile()
+    with pytest.raises(ValueError, match='unknown synthetic scene profile'):
+        write_synthetic_dataset('/nonexistent', profile='huge')

@@ -196,19 +196,26 @@ def test_window_shows_sampled_stuff_class():
         assert (crop(results)['gt_seg_map'] == 5).any()
 
 
-def test_window_shows_isus_instance():
-    # ISUS scaled instance 0 for a level: the crop must show that instance.
+def _crops_of_small_instance(isus_level, seed, num):
+    """``num`` 16 x 16 crops of a map with two instances of class 4, a
+    28-pixel instance 0 in a corner and a 2000-pixel instance 1, with class 4
+    and instance 0 drawn (at ``isus_level``); numpy seeded with ``seed``."""
     inst = np.zeros((100, 100), dtype=np.int32)
     inst[5:9, 90:97] = 1
     inst[50:90, 10:60] = 2
     crop = TruncationAwareRandomCrop(crop_size=(16, 16))
-    np.random.seed(1)
-    for _ in range(50):
+    np.random.seed(seed)
+    for _ in range(num):
         results = make_results(inst, labels=[4, 4])
         results['sampled_class'] = 4
         results['sampled_instance'] = 0
-        results['isus_level'] = 2
-        out = crop(results)
+        results['isus_level'] = isus_level
+        yield crop(results)
+
+
+def test_window_shows_isus_instance():
+    # ISUS scaled instance 0 for a level: the crop must show that instance.
+    for out in _crops_of_small_instance(isus_level=2, seed=1, num=50):
         row = out['sampled_instance']
         assert row >= 0 and (out['gt_inst_map'] == row + 1).any()
         assert out['gt_bboxes_labels'][row] == 4
@@ -216,22 +223,11 @@ def test_window_shows_isus_instance():
 
 def test_cus_window_is_placed_on_class_pixels():
     # Without ISUS (CUS, isus_level -1) the window is placed on a uniformly
-    # drawn pixel of the drawn class, not on the drawn instance: a 28-pixel
-    # instance 0 and a 2000-pixel instance 1 of the same class, instance 0
-    # drawn. Every crop shows the class; instance 0 is in view only about as
-    # often as its share of the class pixels makes it.
-    inst = np.zeros((100, 100), dtype=np.int32)
-    inst[5:9, 90:97] = 1
-    inst[50:90, 10:60] = 2
-    crop = TruncationAwareRandomCrop(crop_size=(16, 16))
-    np.random.seed(2)
+    # drawn pixel of the drawn class, not on the drawn instance. Every crop
+    # shows the class; instance 0 is in view only about as often as its
+    # share of the class pixels makes it.
     shows_instance_0 = 0
-    for _ in range(200):
-        results = make_results(inst, labels=[4, 4])
-        results['sampled_class'] = 4
-        results['sampled_instance'] = 0
-        results['isus_level'] = -1
-        out = crop(results)
+    for out in _crops_of_small_instance(isus_level=-1, seed=2, num=200):
         assert (out['gt_seg_map'] == 4).any()
         shows_instance_0 += int(out['sampled_instance'] >= 0)
     # P(window holds a pixel of instance 0) <= 1 - 2000/2028 plus the windows

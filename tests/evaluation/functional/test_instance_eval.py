@@ -127,3 +127,24 @@ def test_mask_rles_equal_pycocotools_encoding(seed):
             ref = mask_utils.encode(
                 np.asfortranarray(mask[:, :, None].astype(np.uint8)))[0]
             assert rle['counts'] == ref['counts']
+
+
+@pytest.mark.parametrize('max_dets', [1, 100, 256])
+def test_headline_map_is_taken_at_max_dets(max_dets):
+    # pycocotools' summary reads its headline AP at maxDets=100 only; with
+    # max_dets=256 (the paper configs) it would report 0. Ours equals
+    # pycocotools' own AP at maxDets=100 whenever an image holds fewer
+    # detections than any of these limits matter (here: few per image),
+    # and is consistent with the AP_50 / AP_75 entries.
+    images = make_case(11, num_images=6, h=40, w=48)
+    gt_images, pred_images = _gt_and_perfect_predictions(images)
+    for image in pred_images:
+        image['instances'] = image['instances'][1:]
+    reference = evaluate_instances(gt_images, pred_images, THINGS)
+    results = evaluate_instances(gt_images, pred_images, THINGS,
+                                 max_dets=max_dets)
+    for iou_type in ('bbox', 'segm'):
+        assert 0 < results[f'{iou_type}_mAP'] <= results[f'{iou_type}_mAP_50']
+        if max_dets >= max(len(i['instances']) for i in pred_images):
+            assert results[f'{iou_type}_mAP'] == pytest.approx(
+                reference[f'{iou_type}_mAP'])

@@ -90,6 +90,16 @@ def _samples(case, with_segments_info=False, instances=None):
     return samples
 
 
+def _metric_on_case_gt(case, **kwargs):
+    """A ``PanopticQualityMetric`` reading the case's ground-truth files."""
+    return METRICS.build(
+        dict(
+            type='PanopticQualityMetric',
+            ann_file=case['paths']['gt_json'],
+            seg_prefix=case['paths']['gt_folder'],
+            **kwargs))
+
+
 def _run(metric, samples, batch=3):
     metric.dataset_meta = META
     for start in range(0, len(samples), batch):
@@ -100,13 +110,7 @@ def _run(metric, samples, batch=3):
 def test_online_metric_equals_file_evaluation(case, tmp_path):
     paths = case['paths']
     prefix = str(tmp_path / 'results')
-    metric = METRICS.build(
-        dict(
-            type='PanopticQualityMetric',
-            ann_file=paths['gt_json'],
-            seg_prefix=paths['gt_folder'],
-            outfile_prefix=prefix,
-            classwise=True))
+    metric = _metric_on_case_gt(case, outfile_prefix=prefix, classwise=True)
     online = _run(metric, _samples(case))
     files = evaluate_coco_panoptic(paths['gt_json'], paths['gt_folder'],
                                    paths['pred_json'], paths['pred_folder'])
@@ -127,12 +131,7 @@ def test_written_predictions_pass_panopticapi(case, tmp_path):
     import io
     paths = case['paths']
     prefix = str(tmp_path / 'sub')
-    metric = METRICS.build(
-        dict(
-            type='PanopticQualityMetric',
-            ann_file=paths['gt_json'],
-            seg_prefix=paths['gt_folder'],
-            outfile_prefix=prefix))
+    metric = _metric_on_case_gt(case, outfile_prefix=prefix)
     online = _run(metric, _samples(case))
     with contextlib.redirect_stdout(io.StringIO()):
         ref = pq_compute(paths['gt_json'], f'{prefix}.panoptic.json',
@@ -142,13 +141,7 @@ def test_written_predictions_pass_panopticapi(case, tmp_path):
 
 
 def test_segments_info_from_data_samples(case):
-    paths = case['paths']
-    from_json = _run(
-        METRICS.build(
-            dict(
-                type='PanopticQualityMetric',
-                ann_file=paths['gt_json'],
-                seg_prefix=paths['gt_folder'])), _samples(case))
+    from_json = _run(_metric_on_case_gt(case), _samples(case))
     from_samples = _run(
         METRICS.build(dict(type='PanopticQualityMetric')),
         _samples(case, with_segments_info=True))
@@ -201,13 +194,7 @@ def _perfect_instances(case):
 
 
 def test_instance_map_equals_100_for_perfect_instances(case):
-    paths = case['paths']
-    metric = METRICS.build(
-        dict(
-            type='PanopticQualityMetric',
-            ann_file=paths['gt_json'],
-            seg_prefix=paths['gt_folder'],
-            classwise=True))
+    metric = _metric_on_case_gt(case, classwise=True)
     results = _run(metric, _samples(case, instances=_perfect_instances(case)))
     assert results['panoptic/bbox_mAP'] == pytest.approx(100.0)
     assert results['panoptic/segm_mAP'] == pytest.approx(100.0)

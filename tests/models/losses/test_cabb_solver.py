@@ -317,6 +317,15 @@ def test_zero_width_visible_box():
     assert torch.isfinite(out).all()
 
 
+def _solve_as_is_and_moved(pred, target, truncated, move):
+    """Targets (beta 1/9, the second stds) of the inputs as given and after
+    ``move`` (e.g. to another layout or device) of each of them."""
+    inputs = (pred, target, truncated)
+    return tuple(
+        cabb_targets(*args, 1. / 9, stds=STD_CHOICES[1])
+        for args in (inputs, [move(t) for t in inputs]))
+
+
 def test_non_contiguous_inputs():
     rng = np.random.default_rng(5)
     pred = torch.tensor(rng.normal(0, 3, (4, 64)), dtype=torch.float32).t()
@@ -325,13 +334,8 @@ def test_non_contiguous_inputs():
     truncated = torch.tensor(rng.random((4, 64)) < 0.4).t()
     assert not (pred.is_contiguous() or target.is_contiguous()
                 or truncated.is_contiguous())
-    out = cabb_targets(pred, target, truncated, 1. / 9, stds=STD_CHOICES[1])
-    ref = cabb_targets(
-        pred.contiguous(),
-        target.contiguous(),
-        truncated.contiguous(),
-        1. / 9,
-        stds=STD_CHOICES[1])
+    out, ref = _solve_as_is_and_moved(pred, target, truncated,
+                                      torch.Tensor.contiguous)
     assert torch.equal(out, ref)
     assert not torch.equal(out, target)
 
@@ -354,12 +358,7 @@ def test_cuda_matches_cpu():
     pred = torch.tensor(rng.normal(0, 3, (512, 4)), dtype=torch.float32)
     target = torch.tensor(rng.normal(0, 1, (512, 4)), dtype=torch.float32)
     truncated = torch.tensor(rng.random((512, 4)) < 0.3)
-    cpu = cabb_targets(pred, target, truncated, 1. / 9, stds=STD_CHOICES[1])
-    gpu = cabb_targets(
-        pred.cuda(),
-        target.cuda(),
-        truncated.cuda(),
-        1. / 9,
-        stds=STD_CHOICES[1])
+    cpu, gpu = _solve_as_is_and_moved(pred, target, truncated,
+                                      torch.Tensor.cuda)
     assert gpu.device.type == 'cuda'
     torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-5, atol=1e-5)

@@ -18,18 +18,19 @@ from mmpanoptic_cabb.models.seg_heads import (PanopticDeepLabDecoder,
 
 WIDTHS = (4, 6, 8, 10)  # branch widths at strides 4, 8, 16, 32
 T, S = 2, 3
+#: A small head on the ``WIDTHS`` branches.
+SMALL_HEAD = dict(
+    num_things_classes=T,
+    num_stuff_classes=S,
+    in_channels=WIDTHS,
+    project_channels=(3, 4, 5),
+    decoder_channels=8,
+    aspp_channels=6,
+    head_channels=7)
 
 
 def _head(**kwargs) -> PanopticDeepLabSemanticHead:
-    cfg = dict(
-        num_things_classes=T,
-        num_stuff_classes=S,
-        in_channels=WIDTHS,
-        project_channels=(3, 4, 5),
-        decoder_channels=8,
-        aspp_channels=6,
-        head_channels=7,
-        dilations=(1, 2, 3))
+    cfg = dict(SMALL_HEAD, dilations=(1, 2, 3))
     cfg.update(kwargs)
     torch.manual_seed(0)
     return PanopticDeepLabSemanticHead(**cfg)
@@ -210,16 +211,7 @@ def test_fewer_branches_give_fewer_stages():
 def test_default_ohem_loss_through_the_head_is_finite_and_backprops():
     init_default_scope('mmdet')
     head = MODELS.build(
-        dict(
-            type='PanopticDeepLabSemanticHead',
-            num_things_classes=T,
-            num_stuff_classes=S,
-            in_channels=WIDTHS,
-            project_channels=(3, 4, 5),
-            decoder_channels=8,
-            aspp_channels=6,
-            head_channels=7,
-            pooling_size=2))
+        dict(type='PanopticDeepLabSemanticHead', pooling_size=2, **SMALL_HEAD))
     head.init_weights()
     head.train()
     feats = [f.requires_grad_() for f in _feats()]
