@@ -1,14 +1,18 @@
-"""tools/analysis_tools/run_ablation.py: aggregation, report, planning and
-resumption, commands, and one tiny end-to-end run."""
+"""tools/analysis_tools/run_ablation.py and mmpanoptic_cabb.analysis.ablation:
+aggregation, report, planning and resumption, the results dir, commands, and
+one tiny end-to-end run."""
 import json
 import math
 import os
 import os.path as osp
 import time
+from typing import Optional
 
 import pytest
 from mmengine.config import Config
 
+from mmpanoptic_cabb.analysis.ablation import (commands, common, report,
+                                               results, runs, variants)
 from tests import REPO_ROOT, load_tool
 
 TOOL = load_tool('analysis_tools', 'run_ablation')
@@ -19,7 +23,8 @@ CROP_CONFIG = osp.join(REPO_ROOT, 'configs', 'synthetic',
 
 def _metrics(base: float, bucket_99=None) -> dict:
     """Every key the table reads, offset from ``base``."""
-    metrics = {key: base + k for k, (key, _) in enumerate(TOOL.TABLE_COLUMNS)}
+    columns = report.TABLE_COLUMNS
+    metrics = {key: base + k for k, (key, _) in enumerate(columns)}
     for prefix, shift in (('bbox', 0.0), ('segm', -1.0)):
         for k, label in enumerate(BUCKETS):
             metrics[f'{prefix}_mAP_{label}'] = base / 2 + k + shift
@@ -28,7 +33,8 @@ def _metrics(base: float, bucket_99=None) -> dict:
 
 
 def _write_record(root, stem: str, variant: str, seed: int, metrics: dict,
-                  iters: int = 8) -> str:
+                  iters: int = 8,
+                  settings: Optional[dict] = None) -> str:
     folder = osp.join(str(root), stem, f'seed{seed}')
     os.makedirs(folder, exist_ok=True)
     record = dict(
@@ -40,7 +46,8 @@ def _write_record(root, stem: str, variant: str, seed: int, metrics: dict,
                     seconds_per_iter=0.5, test_seconds=10.0),
         started_at='2024-01-01T10:00:00', finished_at='2024-01-01T10:30:00',
         command='python tools/analysis_tools/run_ablation.py --iters 8')
-    path = osp.join(folder, TOOL.METRICS_FILE)
+    record.update(settings or {})
+    path = osp.join(folder, common.METRICS_FILE)
     with open(path, 'w') as f:
         json.dump(record, f)
     return path
@@ -57,14 +64,14 @@ def _row(text: str, *first_cells: str) -> list:
 
 # ---------------------------------------------------------------- aggregation
 def test_mean_spread_and_cells():
-    assert TOOL.mean_spread([40.0, 42.0]) == (41.0, 1.0, 2)
-    assert TOOL.mean_spread([1.0, None, float('nan'), 3.0]) == (2.0, 1.0, 2)
-    mean, spread, count = TOOL.mean_spread([None])
+    assert report.mean_spread([40.0, 42.0]) == (41.0, 1.0, 2)
+    assert report.mean_spread([1.0, None, float('nan'), 3.0]) == (2.0, 1.0, 2)
+    mean, spread, count = report.mean_spread([None])
     assert math.isnan(mean) and math.isnan(spread) and count == 0
-    assert TOOL.format_stat((41.0, 1.0, 2), 2) == '41.0 ± 1.0'
-    assert TOOL.format_stat((10.0, 0.0, 1), 2) == '10.0 ± 0.0 (1/2)'
-    assert TOOL.format_stat((math.nan, math.nan, 0), 2) == '–'
-    assert TOOL.format_stat(None, 2) == '–'
+    assert report.format_stat((41.0, 1.0, 2), 2) == '41.0 ± 1.0'
+    assert report.format_stat((10.0, 0.0, 1), 2) == '10.0 ± 0.0 (1/2)'
+    assert report.format_stat((math.nan, math.nan, 0), 2) == '–'
+    assert report.format_stat(None, 2) == '–'
 
 
 def test_report_from_fake_metrics(tmp_path):
@@ -84,12 +91,13 @@ def test_report_from_fake_metrics(tmp_path):
         configs.append(str(path))
     out = tmp_path / 'report'
     assert TOOL.main(['--report-only', '--configs', *configs, '--work-root',
-                      str(work), '--out-dir', str(out)]) == 0
+                      str(work), '--out-dir', str(out), '--results-dir',
+                      str(tmp_path / 'runs')]) == 0
     text = (out / 'table.md').read_text()
     header = _row(text, 'Variant', 'n', 'PQ')
     crop = _row(text, 'CROP', '2')
     cabb = _row(text, 'CROP+CABB', '2')
-    col = {title: header.index(title) for _, title in TOOL.TABLE_COLUMNS}
+    col = {title: header.index(title) for _, title in report.TABLE_COLUMNS}
     # PQ: 40, 42 -> 41 ± 1; PQ_th = base + 1; PQ† = base + 9
     assert crop[col['PQ']] == '41.0 ± 1.0'
     assert crop[col['PQ<sup>th</sup>']] == '42.0 ± 1.0'
@@ -121,42 +129,42 @@ def test_bucket_labels_are_ordered_by_edge():
     records = [dict(metrics={f'bbox_mAP_{b}': 1.0 for b in reversed(BUCKETS)},
                     variant='A', seed=0)]
     records[0]['metrics'].update(bbox_mAP=1.0, bbox_mAP_s=1.0)
-    assert TOOL.bucket_labels(records) == list(BUCKETS)
+    assert report.bucket_labels(records) == list(BUCKETS)
 
 
 # ------------------------------------------------------------ configuration
 def test_variant_names_and_default_seeds():
-    names = [TOOL.variant_name(c) for c in TOOL.DEFAULT_CONFIGS]
+    names = [variants.variant_name(c) for c in variants.DEFAULT_CONFIGS]
     assert names == ['FULL', 'CROP', 'CROP+CABB', 'CROP+ISUS',
                      'CROP+CABB+ISUS']
-    assert TOOL.variant_name('configs/other.py') == 'other'
-    seeds = TOOL.seeds_per_variant(names)
+    assert variants.variant_name('configs/other.py') == 'other'
+    seeds = variants.seeds_per_variant(names)
     assert seeds == {'FULL': [0, 1], 'CROP': [0, 1, 2], 'CROP+CABB': [0, 1],
                      'CROP+ISUS': [0, 1], 'CROP+CABB+ISUS': [0, 1, 2]}
-    seeds = TOOL.seeds_per_variant(names, [1, 0], ['FULL=0,1,2'])
+    seeds = variants.seeds_per_variant(names, [1, 0], ['FULL=0,1,2'])
     assert seeds['CROP'] == [0, 1] and seeds['FULL'] == [0, 1, 2]
-    with pytest.raises(TOOL.AblationError, match='VARIANT=S1,S2'):
-        TOOL.seeds_per_variant(names, seeds_for=['NOPE=1'])
-    configs = TOOL.parse_configs(
-        ['BASE=' + TOOL.DEFAULT_CONFIGS[1], TOOL.DEFAULT_CONFIGS[2]])
+    with pytest.raises(common.AblationError, match='VARIANT=S1,S2'):
+        variants.seeds_per_variant(names, seeds_for=['NOPE=1'])
+    configs = variants.parse_configs(
+        ['BASE=' + variants.DEFAULT_CONFIGS[1], variants.DEFAULT_CONFIGS[2]])
     assert [n for n, _ in configs] == ['BASE', 'CROP+CABB']
     assert all(osp.isabs(p) and osp.isfile(p) for _, p in configs)
-    with pytest.raises(TOOL.AblationError, match='config not found'):
-        TOOL.parse_configs(['configs/missing.py'])
+    with pytest.raises(common.AblationError, match='config not found'):
+        variants.parse_configs(['configs/missing.py'])
 
 
 def _spec(tmp_path, variant='CROP', seed=0, iters=10, **kwargs):
-    return TOOL.RunSpec(
+    return runs.RunSpec(
         variant=variant, config=CROP_CONFIG, seed=seed, iters=iters,
         work_dir=str(tmp_path / variant / f'seed{seed}'),
         data_root='/data/syn/', **kwargs)
 
 
 def test_queue_is_seed_major(tmp_path):
-    variants = ['FULL', 'CROP', 'CROP+CABB+ISUS']
-    specs = [_spec(tmp_path, v, s) for v in variants for s in (0, 1, 2)
+    names = ['FULL', 'CROP', 'CROP+CABB+ISUS']
+    specs = [_spec(tmp_path, v, s) for v in names for s in (0, 1, 2)
              if not (v == 'FULL' and s == 2)]
-    queue = TOOL.order_runs(specs, variants)
+    queue = runs.order_runs(specs, names)
     assert [(s.variant, s.seed) for s in queue] == [
         ('FULL', 0), ('CROP', 0), ('CROP+CABB+ISUS', 0), ('FULL', 1),
         ('CROP', 1), ('CROP+CABB+ISUS', 1), ('CROP', 2),
@@ -167,7 +175,7 @@ def test_queue_is_seed_major(tmp_path):
 def test_commands(tmp_path):
     spec = _spec(tmp_path, seed=2, iters=1200,
                  cfg_options=('train_dataloader.num_workers=0', ))
-    cmd = TOOL.train_command(spec, python='py')
+    cmd = commands.train_command(spec, python='py')
     assert cmd[:5] == ['py', osp.join(REPO_ROOT, 'tools', 'train.py'),
                        CROP_CONFIG, '--work-dir', spec.work_dir]
     options = cmd[cmd.index('--cfg-options') + 1:]
@@ -180,9 +188,9 @@ def test_commands(tmp_path):
         assert item in options, item
     assert options[-1] == 'train_dataloader.num_workers=0'  # user's last
     assert '--resume' not in cmd
-    resumed = TOOL.train_command(spec, resume='/w/iter_400.pth')
+    resumed = commands.train_command(spec, resume='/w/iter_400.pth')
     assert resumed[resumed.index('--resume') + 1] == '/w/iter_400.pth'
-    cmd = TOOL.test_command(spec, '/w/iter_1200.pth', python='py')
+    cmd = commands.test_command(spec, '/w/iter_1200.pth', python='py')
     assert cmd[1:4] == [osp.join(REPO_ROOT, 'tools', 'test.py'), CROP_CONFIG,
                         '/w/iter_1200.pth']
     assert cmd[cmd.index('--work-dir') + 1] == osp.join(spec.work_dir, 'test')
@@ -194,14 +202,14 @@ def test_commands(tmp_path):
         'train_dataloader.num_workers=0'
     ]
     # short runs: checkpoint and log intervals fit into the run
-    short = TOOL.train_command(_spec(tmp_path, iters=4))
+    short = commands.train_command(_spec(tmp_path, iters=4))
     assert 'default_hooks.checkpoint.interval=4' in short
     assert 'default_hooks.logger.interval=4' in short
 
 
 def test_dataset_keys_follow_wrappers():
     cfg = Config.fromfile(CROP_CONFIG)
-    assert TOOL.dataset_keys(cfg) == ('train_dataloader.dataset.dataset',
+    assert runs.dataset_keys(cfg) == ('train_dataloader.dataset.dataset',
                                       'test_dataloader.dataset')
 
 
@@ -239,14 +247,14 @@ def test_planner_from_file_system_state(tmp_path):
     _touch(root / 'other' / 'run.json', json.dumps(dict(settings, iters=4)))
 
     def plan(name):
-        return TOOL.plan_run(str(root / name), 10, settings)
+        return runs.plan_run(str(root / name), 10, settings)
 
     assert plan('done').action == 'skip'
-    assert plan('missing') == TOOL.RunPlan('fresh', None, 'no checkpoint')
+    assert plan('missing') == runs.RunPlan('fresh', None, 'no checkpoint')
     assert plan('partial').action == 'resume'
     assert plan('partial').checkpoint == str(root / 'partial' / 'iter_6.pth')
     assert plan('no_last').checkpoint == str(root / 'no_last' / 'iter_8.pth')
-    assert plan('trained') == TOOL.RunPlan(
+    assert plan('trained') == runs.RunPlan(
         'test', str(root / 'trained' / 'iter_10.pth'),
         'final checkpoint exists')
     assert plan('cut').action == 'resume'
@@ -256,7 +264,7 @@ def test_planner_from_file_system_state(tmp_path):
     assert 'iters: 4 there, 10 now' in conflict.reason
     assert str(root / 'other') in conflict.reason
     # without settings to compare, the recorded ones are not checked
-    assert TOOL.plan_run(str(root / 'other'), 10).action == 'fresh'
+    assert runs.plan_run(str(root / 'other'), 10).action == 'fresh'
 
 
 def test_study_refuses_work_dirs_with_other_settings(tmp_path,
@@ -269,7 +277,8 @@ def test_study_refuses_work_dirs_with_other_settings(tmp_path,
                            cfg_options=[])))
     rc = TOOL.main(['--configs', CROP_CONFIG, '--seeds', '0', '--iters', '2',
                     '--data-root', tiny_synthetic_root, '--work-root',
-                    str(work), '--dry-run'])
+                    str(work), '--results-dir', str(tmp_path / 'runs'),
+                    '--dry-run'])
     assert rc == 1
     err = capsys.readouterr().err
     assert 'other settings' in err and 'seed0' in err
@@ -278,21 +287,96 @@ def test_study_refuses_work_dirs_with_other_settings(tmp_path,
 def test_dry_run_prints_plan(tmp_path, tiny_synthetic_root, capsys):
     rc = TOOL.main(['--configs', CROP_CONFIG, '--seeds', '0', '3', '--iters',
                     '2', '--data-root', tiny_synthetic_root, '--work-root',
-                    str(tmp_path / 'work'), '--dry-run'])
+                    str(tmp_path / 'work'), '--results-dir',
+                    str(tmp_path / 'runs'), '--dry-run'])
     assert rc == 0
     out = capsys.readouterr().out
     assert 'CROP seed 0: fresh' in out and 'CROP seed 3: fresh' in out
     assert 'randomness.seed=3' in out and 'tools/test.py' in out
     assert not (tmp_path / 'work').exists()
+    assert not (tmp_path / 'runs').exists()
 
 
 def test_missing_dataset_is_named(tmp_path, capsys):
     rc = TOOL.main(['--configs', CROP_CONFIG, '--data-root',
-                    str(tmp_path / 'nothing'), '--dry-run'])
+                    str(tmp_path / 'nothing'), '--results-dir',
+                    str(tmp_path / 'runs'), '--dry-run'])
     assert rc == 1
     err = capsys.readouterr().err
     assert 'panoptic_train.json not found' in err
     assert 'make_synthetic_panoptic.py' in err
+
+
+# -------------------------------------------------------------- results dir
+def test_run_only_in_results_dir_is_skipped_and_reported(
+        tmp_path, tiny_synthetic_root, capsys):
+    """A fresh checkout: no work dir, the run's copy in the results dir."""
+    work, res, out = tmp_path / 'work', tmp_path / 'runs', tmp_path / 'report'
+    stem = osp.splitext(osp.basename(CROP_CONFIG))[0]
+    settings = runs.RunSpec(
+        variant='CROP', config=CROP_CONFIG, seed=0, iters=2, work_dir='-',
+        data_root=tiny_synthetic_root + '/').settings()
+    _write_record(res, stem, 'CROP', 0, _metrics(40.0, 10.0),
+                  settings=settings)
+    argv = ['--configs', CROP_CONFIG, '--iters', '2', '--data-root',
+            tiny_synthetic_root, '--work-root', str(work), '--results-dir',
+            str(res), '--out-dir', str(out)]
+    assert TOOL.main([*argv, '--seeds', '0', '1', '--dry-run']) == 0
+    text = capsys.readouterr().out
+    assert f'CROP seed 0: skip (metrics.json exists in {res / stem}' in text
+    assert 'CROP seed 1: fresh' in text
+    assert 'randomness.seed=1' in text and 'randomness.seed=0' not in text
+    assert runs.plan_run(str(work / stem / 'seed0'), 2, settings,
+                         str(res / stem / 'seed0')).action == 'skip'
+    # a copy made with other settings is never silently reused
+    other = runs.plan_run(str(work / stem / 'seed0'), 4, dict(settings,
+                                                              iters=4),
+                          str(res / stem / 'seed0'))
+    assert other.action == 'conflict'
+    assert str(res / stem / 'seed0') in other.reason
+    assert TOOL.main([*argv, '--report-only']) == 0
+    assert _row((out / 'table.md').read_text(), 'CROP', '1')[2] == \
+        '40.0 ± 0.0'
+    assert not work.exists()
+
+
+def test_report_only_copies_work_root_results(tmp_path, capsys):
+    work, res, out = tmp_path / 'work', tmp_path / 'runs', tmp_path / 'report'
+    stem = 'slim_crop-256_8i_synthetic'
+    config = tmp_path / f'{stem}.py'  # the name only; it is not loaded
+    config.write_text('')
+    first = _write_record(work, stem, 'CROP', 0, _metrics(40.0, 10.0))
+    _write_record(work, stem, 'CROP', 1, _metrics(42.0, 10.0))
+    _write_record(res, stem, 'CROP', 1, _metrics(50.0, 10.0))  # copied
+    steps = list(range(1, 3001))
+    losses = dict(iterations=steps, loss=[1 / k for k in steps],
+                  loss_bbox=[0.5 / k for k in steps], lr=[0.01] * 3000,
+                  time=[0.123456789] * 3000, window=1)
+    big = osp.join(osp.dirname(first), common.LOSSES_FILE)
+    common.dump_json(losses, big)
+    assert osp.getsize(big) > results.LOSSES_COPY_MAX_BYTES
+    argv = ['--report-only', '--configs', str(config), '--work-root',
+            str(work), '--results-dir', str(res), '--out-dir', str(out)]
+    assert TOOL.main(argv) == 0
+    assert capsys.readouterr().out.count('[ablation] copied') == 1
+    copy = res / stem / 'seed0'
+    with open(first) as f:
+        assert json.loads((copy / 'metrics.json').read_text()) == json.load(f)
+    small = json.loads((copy / 'losses.json').read_text())
+    assert (copy / 'losses.json').stat().st_size < 200_000
+    assert set(small) == set(losses) | {'subsampled_from'}
+    assert small['subsampled_from'] == 3000 and small['window'] == 1
+    kept = small['iterations']
+    assert len(kept) <= 500 and kept[0] == 1 and kept[-1] == 3000
+    assert small['loss'] == [1 / k for k in kept]
+    assert small['loss_bbox'] == [0.5 / k for k in kept]
+    # seed 1 was in the results dir already: kept, and read by the report
+    assert json.loads((res / stem / 'seed1' / 'metrics.json').read_text(
+    ))['metrics']['PQ'] == 50.0
+    assert _row((out / 'table.md').read_text(), 'CROP', '2')[2] == \
+        '45.0 ± 5.0'
+    assert TOOL.main(argv) == 0  # nothing left to copy
+    assert '[ablation] copied' not in capsys.readouterr().out
 
 
 # -------------------------------------------------------------- run outputs
@@ -303,7 +387,7 @@ def test_read_metrics_and_losses(tmp_path):
     _touch(test_dir / '20240101_110000' / '20240101_110000.json',
            '{"panoptic/PQ": 12.345678, "panoptic/bbox_mAP_p99-100": NaN, '
            '"time": 0.5, "data_time": 0.1}')
-    metrics, source = TOOL.read_test_metrics(str(test_dir))
+    metrics, source = results.read_test_metrics(str(test_dir))
     assert metrics == {'PQ': 12.345678, 'bbox_mAP_p99-100': None}
     assert source.endswith('20240101_110000.json')
     # fallback: the last test line of the log (rounded)
@@ -311,13 +395,14 @@ def test_read_metrics_and_losses(tmp_path):
     log.write_text('x - Iter(test) [3/3]    panoptic/PQ: 9.1234  '
                    'panoptic/PQ_th: 1.0000  data_time: 0.0100  time: 1.0\n'
                    "AP area buckets (pixels): {'p0-25': [16.0, 300.5]}\n")
-    metrics, source = TOOL.read_test_metrics(
+    metrics, source = results.read_test_metrics(
         str(test_dir), str(log), not_before=time.time() + 100)
     assert metrics == {'PQ': 9.1234, 'PQ_th': 1.0}
     assert source.endswith('(rounded)')
-    assert TOOL.parse_area_buckets(log.read_text()) == {'p0-25': [16.0, 300.5]}
-    with pytest.raises(TOOL.AblationError, match='no test metrics'):
-        TOOL.read_test_metrics(str(tmp_path / 'none'))
+    assert results.parse_area_buckets(log.read_text()) == {
+        'p0-25': [16.0, 300.5]}
+    with pytest.raises(common.AblationError, match='no test metrics'):
+        results.read_test_metrics(str(tmp_path / 'none'))
 
     # two attempts: the resumed one replaces the overlapping iterations
     first = [dict(loss=3.0, loss_bbox=1.0, lr=0.1, time=0.5, iter=k, step=k)
@@ -328,7 +413,7 @@ def test_read_metrics_and_losses(tmp_path):
                          ('20240101_120000', second)):
         _touch(tmp_path / 'run' / stamp / 'vis_data' / 'scalars.json',
                '\n'.join(json.dumps(r) for r in lines) + '\n{"loss": 1')
-    losses = TOOL.collect_losses(str(tmp_path / 'run'))
+    losses = results.collect_losses(str(tmp_path / 'run'))
     assert losses['iterations'] == [2, 4, 6, 8]
     assert losses['loss'] == [3.0, 3.0, 2.0, 2.0]
     assert losses['loss_bbox'] == [1.0, 1.0, 0.5, 0.5]
@@ -360,13 +445,17 @@ def test_tiny_study_end_to_end(tmp_path, tiny_synthetic_root):
     work, out = tmp_path / 'work', tmp_path / 'report'
     argv = ['--configs', CROP_CONFIG, '--seeds', '0', '--iters', '2',
             '--data-root', tiny_synthetic_root, '--work-root', str(work),
-            '--out-dir', str(out), '--jobs', '1', '--ckpt-interval', '1',
+            '--out-dir', str(out), '--results-dir', str(tmp_path / 'runs'),
+            '--jobs', '1', '--ckpt-interval', '1',
             '--log-interval', '1', '--cfg-options', *_tiny_options()]
     assert TOOL.main(argv) == 0
     run = work / osp.splitext(osp.basename(CROP_CONFIG))[0] / 'seed0'
     for name in ('train.log', 'test.log', 'iter_2.pth', 'metrics.json',
                  'losses.json', 'run.json', 'timing.json'):
         assert (run / name).is_file(), name
+    copy = tmp_path / 'runs' / run.parent.name / 'seed0'
+    for name in ('metrics.json', 'losses.json'):  # copied, small: verbatim
+        assert (copy / name).read_text() == (run / name).read_text(), name
     record = json.loads((run / 'metrics.json').read_text())
     assert record['variant'] == 'CROP' and record['seed'] == 0
     assert record['iters'] == 2
@@ -387,6 +476,6 @@ def test_tiny_study_end_to_end(tmp_path, tiny_synthetic_root):
     assert (run / 'metrics.json').read_text() == before
     # without metrics, only the test is redone
     (run / 'metrics.json').unlink()
-    plan = TOOL.plan_run(str(run), 2, json.loads((run / 'run.json')
+    plan = runs.plan_run(str(run), 2, json.loads((run / 'run.json')
                                                   .read_text()))
     assert plan.action == 'test'
