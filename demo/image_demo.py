@@ -29,7 +29,10 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    model = init_panoptic_model(args.config, args.checkpoint, device=args.device)
+    # mmdet's visualiser draws instance masks from a bool stack, not RLEs
+    model = init_panoptic_model(
+        args.config, args.checkpoint, device=args.device,
+        cfg_options={'model.test_cfg.panoptic.instance_masks': 'bitmap'})
     result = inference_panoptic(model, args.img)
     visualizer = VISUALIZERS.build(
         dict(type='DetLocalVisualizer', name='panoptic_demo',

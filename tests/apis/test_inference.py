@@ -74,8 +74,9 @@ def _check_sample(model, sample: DetDataSample) -> None:
     n = len(instances)
     assert instances.bboxes.shape == (n, 4)
     assert instances.labels.shape == instances.scores.shape == (n, )
-    assert instances.masks.shape == (n, H, W)
-    assert instances.masks.dtype == torch.bool
+    # COCO RLEs at the original size (memory-bounded prediction)
+    assert isinstance(instances.masks, list) and len(instances.masks) == n
+    assert all(tuple(rle['size']) == (H, W) for rle in instances.masks)
     if n:
         assert int(instances.labels.max()) < num_things
         assert bool(((instances.scores >= 0) & (instances.scores <= 1)).all())

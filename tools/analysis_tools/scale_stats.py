@@ -121,6 +121,8 @@ def mode_configs(cfg: Config) -> Dict[str, Tuple[dict, Optional[dict]]]:
         for t in ds_cfg.get('pipeline', []):
             if t.get('type') == 'ISUSResize':
                 t['isus'] = mode == 'isus'
+                # the pre-crop extents are read from the resized id map
+                t['lazy'] = False
         modes[mode] = (ds_cfg, None if mode == 'as_is' else wrapper_kwargs)
     return modes
 

@@ -8,6 +8,9 @@
 #   instances) for every draw id that ClassUniformSampler hands out;
 # - ISUSResize rescales to s_0 times sigma, sigma ~ U(r_st) (isus=False: CUS scale augmentation;
 #   the ISUS variants switch isus on and give it the model's level rule; r_th = thing_range);
+#   lazy=True defers the pixel resize: the flip flips the resized frame and the crop resizes only
+#   its window (same draws, maps, boxes and flags as resizing the whole image; per-sample cost no
+#   longer grows with sigma^2); without a crop (FULL) InstMapToMasks resizes the whole image;
 # - TruncationAwareRandomCrop places the crop where the drawn class is visible and records which
 #   sides of every box it cut (gt_truncated);
 # - inference on full images, rescaled so that the shortest side is s_0.
@@ -17,7 +20,7 @@ train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsLean', backend_args=backend_args),
     dict(type='ISUSResize', short_side=None, stuff_range=None,
-         thing_range=(0.25, 4.0), isus=False),
+         thing_range=(0.25, 4.0), isus=False, lazy=True),
     dict(type='PanopticRandomFlip', prob=0.5),
     dict(type='TruncationAwareRandomCrop', crop_size=None),
     dict(type='InstMapToMasks'),

@@ -1,8 +1,9 @@
 """Panoptic training transforms (registered in mmdet's ``TRANSFORMS``).
 
 Pure maths lives in :mod:`.isus_scale`, :mod:`.truncation`,
-:mod:`.crop_window` and :mod:`.inst_map_ops`; the other modules are thin
-registered wrappers around mmdet/mmcv transforms.
+:mod:`.crop_window`, :mod:`.resample_window` and :mod:`.inst_map_ops`;
+:mod:`.lazy_resize` carries a deferred resize through the results dict; the
+other modules are thin registered wrappers around mmdet/mmcv transforms.
 """
 from .crop import TruncationAwareRandomCrop
 from .flip import PanopticRandomFlip

@@ -10,6 +10,7 @@ from mmdet.structures.bbox import autocast_box_type
 from mmdet.structures.mask import BitmapMasks
 from .crop_window import sample_region_pixel, window_offset
 from .inst_map_ops import boxes_from_inst_map, relabel_inst_map
+from .lazy_resize import PendingFrame, crop_pending, has_pending
 from .truncation import Box, outside_line, overshoot, truncated_sides
 
 #: Per-instance keys filtered together with ``gt_bboxes``.
@@ -51,6 +52,14 @@ class TruncationAwareRandomCrop(RandomCrop):
        in, so crops compose (coordinates are always those of the latest
        crop).
 
+    After a deferred resize (``pending_resize`` of ``ISUSResize(lazy=True)``,
+    possibly flipped, see :mod:`.lazy_resize`) the window is drawn in the
+    resized frame with the same random numbers, the region it must show is
+    read through the resize taps without building the resized maps, and
+    only the window of the image, ``gt_seg_map`` and ``gt_inst_map`` is
+    resized: the results equal those of the eager resize, flip and crop
+    (exactly, for the maps, boxes, flags and uint8 images).
+
     Required Keys:
 
     - img
@@ -64,6 +73,7 @@ class TruncationAwareRandomCrop(RandomCrop):
     - sampled_class (int) (optional)
     - sampled_instance (int) (optional)
     - isus_level (int) (optional)
+    - pending_resize (dict) (optional)
 
     Modified Keys:
 
@@ -77,6 +87,7 @@ class TruncationAwareRandomCrop(RandomCrop):
     - gt_seg_map
     - gt_instances_ids
     - sampled_instance (new row of the instance, -1 if dropped)
+    - pending_resize (carried out on the window and removed)
 
     Added Keys:
 
@@ -106,41 +117,55 @@ class TruncationAwareRandomCrop(RandomCrop):
             bbox_clip_border=True)
         self.use_sampled_class = use_sampled_class
 
-    def _hint_region(self,
-                     results: dict) -> Optional[Tuple[np.ndarray, int, int]]:
-        """Region the window must show: ``(mask, y0, x0)`` or None."""
+    def _hint_region(self, results: dict,
+                     frame: Optional[PendingFrame]) -> Optional[tuple]:
+        """Region the window must show, or None.
+
+        ``(mask, y0, x0, rows, cols)``: the region is ``mask`` (resampled
+        by the taps ``rows``/``cols`` when a resize is pending, else as is)
+        placed at ``(y0, x0)`` of the (resized) image.
+        """
         row = int(results.get('sampled_instance', -1))
         boxes = results.get('gt_bboxes', None)
         isus_instance = int(results.get('isus_level', -1)) >= 0
         if isus_instance and row >= 0 and boxes is not None and \
                 row < len(boxes):
-            region = self._instance_region(results, row, boxes.numpy()[row])
+            region = self._instance_region(results, row,
+                                           boxes.numpy()[row], frame)
             if region is not None:
                 return region
         label = int(results.get('sampled_class', -1))
         seg = results.get('gt_seg_map', None)
         if label >= 0 and seg is not None:
+            if frame is not None:
+                # emptiness is left to the draw: an empty region gives the
+                # same window as no region
+                return seg == label, 0, 0, frame.nearest(0), \
+                    frame.nearest(1)
             region = seg == label
             if region.any():
-                return region, 0, 0
+                return region, 0, 0, None, None
         return None
 
     @staticmethod
-    def _instance_region(results: dict, row: int,
-                         box: np.ndarray) -> Optional[Tuple]:
+    def _instance_region(results: dict, row: int, box: np.ndarray,
+                         frame: Optional[PendingFrame]) -> Optional[tuple]:
         """Pixels of instance ``row`` inside its (1-pixel padded) box."""
-        h, w = results['img'].shape[:2]
+        h, w = results['img'].shape[:2] if frame is None else frame.shape
         x0 = int(np.clip(np.floor(box[0]) - 1, 0, w))
         y0 = int(np.clip(np.floor(box[1]) - 1, 0, h))
         x1 = int(np.clip(np.ceil(box[2]) + 1, 0, w))
         y1 = int(np.clip(np.ceil(box[3]) + 1, 0, h))
-        if results.get('gt_inst_map', None) is not None:
-            region = results['gt_inst_map'][y0:y1, x0:x1] == row + 1
+        inst_map = results.get('gt_inst_map', None)
+        if inst_map is not None and frame is not None:
+            region = frame.view(inst_map)[y0:y1, x0:x1] == row + 1
+        elif inst_map is not None:
+            region = inst_map[y0:y1, x0:x1] == row + 1
         elif isinstance(results.get('gt_masks', None), BitmapMasks):
             region = results['gt_masks'].masks[row, y0:y1, x0:x1] > 0
         else:
             region = np.ones((y1 - y0, x1 - x0), dtype=bool)
-        return (region, y0, x0) if region.any() else None
+        return (region, y0, x0, None, None) if region.any() else None
 
     @cache_randomness
     def _rand_window(self, img_hw: Tuple[int, int], crop_hw: Tuple[int, int],
@@ -149,8 +174,8 @@ class TruncationAwareRandomCrop(RandomCrop):
         u_pixel, u_y, u_x = np.random.random_sample(3)
         pixel = None
         if region is not None:
-            mask, y0, x0 = region
-            picked = sample_region_pixel(mask, u_pixel)
+            mask, y0, x0, rows, cols = region
+            picked = sample_region_pixel(mask, u_pixel, rows, cols)
             if picked is not None:
                 pixel = (picked[0] + y0, picked[1] + x0)
         return window_offset(img_hw, crop_hw, u_y, u_x, pixel)
@@ -232,10 +257,11 @@ class TruncationAwareRandomCrop(RandomCrop):
             dict | None: Cropped results; None when the crop holds no
             instance and ``allow_negative_crop`` is False.
         """
-        img_hw = results['img'].shape[:2]
+        frame = PendingFrame(results) if has_pending(results) else None
+        img_hw = results['img'].shape[:2] if frame is None else frame.shape
         crop_hw = self._get_crop_size(img_hw)
-        region = self._hint_region(results) if self.use_sampled_class \
-            else None
+        region = self._hint_region(results, frame) \
+            if self.use_sampled_class else None
         y1, x1 = self._rand_window(img_hw, crop_hw, region)
         x2, y2 = x1 + crop_hw[1], y1 + crop_hw[0]
 
@@ -245,11 +271,16 @@ class TruncationAwareRandomCrop(RandomCrop):
         results['homography_matrix'] = homography if prev is None \
             else homography @ prev
         full_inst_map = results.get('gt_inst_map', None)
-        results['img'] = results['img'][y1:y2, x1:x2, ...].copy()
-        results['img_shape'] = results['img'].shape[:2]
-        for key in ('gt_seg_map', 'gt_inst_map'):
-            if results.get(key, None) is not None:
-                results[key] = results[key][y1:y2, x1:x2].copy()
+        if frame is not None:
+            if full_inst_map is not None:
+                full_inst_map = frame.view(full_inst_map)
+            crop_pending(results, (y1, y2, x1, x2))
+        else:
+            results['img'] = results['img'][y1:y2, x1:x2, ...].copy()
+            results['img_shape'] = results['img'].shape[:2]
+            for key in ('gt_seg_map', 'gt_inst_map'):
+                if results.get(key, None) is not None:
+                    results[key] = results[key][y1:y2, x1:x2].copy()
         if results.get('gt_bboxes', None) is not None:
             self._crop_instances(results, (x1, y1, x2, y2), full_inst_map)
             if len(results['gt_bboxes']) == 0 and \

@@ -13,22 +13,46 @@ def _index(u: float, n: int) -> int:
     return min(int(u * n), n - 1)
 
 
-def sample_region_pixel(region: np.ndarray,
-                        u: float) -> Optional[Tuple[int, int]]:
+def sample_region_pixel(
+        region: np.ndarray,
+        u: float,
+        rows: Optional[np.ndarray] = None,
+        cols: Optional[np.ndarray] = None) -> Optional[Tuple[int, int]]:
     """Pick a pixel of a binary region, uniformly over its pixels.
 
     Works row-wise (per-row counts, then one row) so that no array of all
-    pixel coordinates is ever built.
+    pixel coordinates is ever built. With ``rows`` and ``cols`` the region
+    is the resampled ``region[rows][:, cols]`` (e.g. a nearest-neighbour
+    resize, :func:`.resample_window.nearest_taps`), which is never built
+    either: its row counts are those of the source rows weighted by how
+    often each source column is read, so the cost is set by ``region``, not
+    by the resampled size, and the pixel is the one the resampled region
+    would give.
 
     Args:
         region (np.ndarray): (H, W) bool (or 0/1) array.
         u (float): Uniform number in ``[0, 1)``.
+        rows (np.ndarray, optional): Row of ``region`` read by each row of
+            the resampled region. Defaults to all rows, in order.
+        cols (np.ndarray, optional): Column read by each column, likewise.
 
     Returns:
-        tuple[int, int] | None: ``(y, x)`` of the pixel, None if the region
-        is empty.
+        tuple[int, int] | None: ``(y, x)`` of the pixel (in the resampled
+        region when ``rows``/``cols`` are given), None if the region is
+        empty.
     """
-    row_counts = np.count_nonzero(region, axis=1)
+    region = np.asarray(region, dtype=bool)
+    if cols is None:
+        row_counts = np.count_nonzero(region, axis=1)
+    else:
+        cols = np.asarray(cols, dtype=np.int64)
+        reads = np.bincount(cols, minlength=region.shape[1])
+        row_counts = np.zeros(region.shape[0], dtype=np.int64)
+        for times in np.unique(reads[reads > 0]):
+            row_counts += times * np.count_nonzero(
+                region[:, reads == times], axis=1)
+    if rows is not None:
+        row_counts = row_counts[np.asarray(rows, dtype=np.int64)]
     cum = np.cumsum(row_counts)
     total = int(cum[-1]) if cum.size else 0
     if total == 0:
@@ -36,7 +60,10 @@ def sample_region_pixel(region: np.ndarray,
     rank = _index(u, total)
     y = int(np.searchsorted(cum, rank, side='right'))
     before = int(cum[y - 1]) if y > 0 else 0
-    x = int(np.flatnonzero(region[y])[rank - before])
+    line = region[y if rows is None else int(rows[y])]
+    if cols is not None:
+        line = line[cols]
+    x = int(np.flatnonzero(line)[rank - before])
     return y, x
 
 

@@ -3,6 +3,7 @@ from typing import Sequence
 
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
+from .lazy_resize import apply_pending_resize
 from .truncation import empty_truncation
 
 #: mmdet's default meta keys plus those of class-uniform sampling and ISUS.
@@ -20,7 +21,9 @@ class PackPanopticInputs(PackDetInputs):
     ``gt_ignore_flags`` like every other instance field (ignored instances
     get ``ignored_instances.truncated``). Without a crop in the pipeline the
     key is absent and all-False flags are packed, so the truncation-aware
-    sampler can always read them.
+    sampler can always read them. A resize still pending
+    (``ISUSResize(lazy=True)`` with nothing after it that carries it out) is
+    carried out first.
 
     Required Keys:
 
@@ -31,6 +34,7 @@ class PackPanopticInputs(PackDetInputs):
     - gt_ignore_flags (optional)
     - gt_seg_map (optional)
     - gt_truncated (optional)
+    - pending_resize (optional; carried out on the arrays and removed)
 
     Added Keys:
 
@@ -60,6 +64,7 @@ class PackPanopticInputs(PackDetInputs):
         Returns:
             dict: ``inputs`` and ``data_samples``.
         """
+        apply_pending_resize(results)
         boxes = results.get('gt_bboxes', None)
         if boxes is not None:
             truncated = results.get('gt_truncated', None)

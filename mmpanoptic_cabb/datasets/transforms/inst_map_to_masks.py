@@ -4,6 +4,7 @@ from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 from .inst_map_ops import masks_from_inst_map
+from .lazy_resize import apply_pending_resize
 
 
 @TRANSFORMS.register_module()
@@ -12,7 +13,8 @@ class InstMapToMasks(BaseTransform):
 
     Place it after the crop, so that masks are only ever built at crop size.
     Mask ``k`` is ``gt_inst_map == k + 1`` and matches row ``k`` of
-    ``gt_bboxes``.
+    ``gt_bboxes``. A resize still pending (``ISUSResize(lazy=True)`` with no
+    crop after it) is carried out first, on the whole arrays.
 
     Required Keys:
 
@@ -26,6 +28,8 @@ class InstMapToMasks(BaseTransform):
     Modified Keys:
 
     - gt_inst_map (removed unless ``keep_inst_map``)
+    - img, gt_seg_map, img_shape, pending_resize (only when a resize is
+      pending)
 
     Args:
         keep_inst_map (bool): Keep ``gt_inst_map`` in the results. Defaults
@@ -44,6 +48,7 @@ class InstMapToMasks(BaseTransform):
         Returns:
             dict: The result dict with ``gt_masks``.
         """
+        apply_pending_resize(results)
         inst_map = results.get('gt_inst_map', None)
         if inst_map is None:
             return results

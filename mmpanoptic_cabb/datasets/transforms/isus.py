@@ -8,6 +8,7 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import autocast_box_type
 from .isus_scale import (CENTER_POSITION, UNIFORM_POSITION_MARGIN, box_scale,
                          isus_scale_factor)
+from .lazy_resize import apply_pending_resize, can_defer, set_pending
 from .resize import PanopticResize
 
 
@@ -40,6 +41,22 @@ class ISUSResize(PanopticResize):
 
     The image is resized by ``factor = s0 factor * sigma`` (aspect kept,
     sizes rounded) with everything :class:`PanopticResize` resizes.
+
+    With ``lazy=True`` the pixels are not resized here: the resize is
+    recorded (``pending_resize``, see :mod:`.lazy_resize`) and everything
+    cheap is done as in the eager path (``img_shape``, ``scale``,
+    ``scale_factor``, boxes, homography); :class:`PanopticRandomFlip` flips
+    the resized frame and :class:`TruncationAwareRandomCrop` resizes only its
+    window, so the cost of a sample no longer grows with ``sigma**2``. The
+    random draws, boxes, flags and the cropped maps are those of the eager
+    path (``lazy=False``) exactly, the cropped uint8 image too (OpenCV's
+    arithmetic is repeated, :mod:`.resample_window`). The resize stays eager
+    when it cannot be deferred (other backends or interpolations, images
+    neither uint8 nor float32, or ``gt_masks`` present). Until the crop, the
+    pixel arrays keep the source size while ``img_shape`` and the boxes are
+    in the resized frame: only the two transforms above (or
+    :func:`.lazy_resize.apply_pending_resize`, which
+    :class:`InstMapToMasks` and :class:`PackPanopticInputs` call) may follow.
     The level rule is that of the model's RoI extractor, given in one form:
     ``level_rule``, the extractor's config (configs pass
     ``model.roi_head.bbox_roi_extractor``); its ``finest_scale`` (mmdet's
@@ -68,6 +85,10 @@ class ISUSResize(PanopticResize):
     - gt_inst_map
     - sampled_instance (set when drawn here)
 
+    Modified Keys with ``lazy=True`` (deferred): img, gt_seg_map and
+    gt_inst_map are left at source size; img_shape and gt_bboxes are in
+    the resized frame.
+
     Added Keys:
 
     - scale
@@ -76,6 +97,7 @@ class ISUSResize(PanopticResize):
     - homography_matrix
     - isus_sigma (float): the ``sigma`` used.
     - isus_level (int): the targeted level, -1 when ``sigma ~ U(r_st)``.
+    - pending_resize (dict): only with ``lazy=True``, the deferred resize.
 
     Args:
         short_side (int, optional): ``s0``. Defaults to None (no rescale).
@@ -95,6 +117,8 @@ class ISUSResize(PanopticResize):
             distribution is smoothed out, Sec. 2.1) or 'center' (the
             geometric middle: one fixed size per level). Defaults to
             'uniform'.
+        lazy (bool): Defer the pixel resize to the crop (see above).
+            Defaults to False; the crop pipelines of ``configs/`` set True.
         clip_object_border (bool): See mmdet's ``Resize``.
         backend (str): See mmdet's ``Resize``.
         interpolation (str): See mmdet's ``Resize``.
@@ -107,6 +131,7 @@ class ISUSResize(PanopticResize):
                  isus: bool = True,
                  level_rule: Optional[Mapping] = None,
                  level_position: str = 'uniform',
+                 lazy: bool = False,
                  clip_object_border: bool = True,
                  backend: str = 'cv2',
                  interpolation: str = 'bilinear') -> None:
@@ -140,6 +165,7 @@ class ISUSResize(PanopticResize):
         self.featmap_strides = tuple(
             int(s) for s in level_rule['featmap_strides'])
         self.level_position = level_position
+        self.lazy = lazy
 
     @property
     def num_levels(self) -> int:
@@ -199,6 +225,7 @@ class ISUSResize(PanopticResize):
         Returns:
             dict: The resized results with ``isus_sigma``/``isus_level``.
         """
+        apply_pending_resize(results)  # an earlier deferred resize
         h, w = results['img'].shape[:2]
         base = 1.0 if self.short_side is None else self.short_side / min(h, w)
         instance_scale = None
@@ -212,14 +239,27 @@ class ISUSResize(PanopticResize):
         factor = base * sigma
         results['scale'] = (max(1, int(w * factor + 0.5)),
                             max(1, int(h * factor + 0.5)))
-        self._resize_img(results)
+        if self.lazy and can_defer(results, self.interpolation, self.backend):
+            self._defer_resize(results)
+        else:
+            self._resize_img(results)
+            self._resize_masks(results)
+            self._resize_seg(results)
         self._resize_bboxes(results)
-        self._resize_masks(results)
-        self._resize_seg(results)
         self._record_homography_matrix(results)
         results['isus_sigma'] = sigma
         results['isus_level'] = level
         return results
+
+    def _defer_resize(self, results: dict) -> None:
+        """Set what ``_resize_img`` sets, without resizing the image."""
+        h, w = results['img'].shape[:2]
+        new_w, new_h = results['scale']
+        # mmcv.imresize(return_scale=True) reports size / source size
+        results['img_shape'] = (new_h, new_w)
+        results['scale_factor'] = (new_w / w, new_h / h)
+        results['keep_ratio'] = self.keep_ratio
+        set_pending(results, results['scale'], self.interpolation)
 
     def __repr__(self) -> str:
         repr_str = self.__class__.__name__
@@ -230,6 +270,7 @@ class ISUSResize(PanopticResize):
         repr_str += (f'level_rule=dict(finest_scale={self.finest_scale}, '
                      f'featmap_strides={self.featmap_strides}), ')
         repr_str += f"level_position='{self.level_position}', "
+        repr_str += f'lazy={self.lazy}, '
         repr_str += f'clip_object_border={self.clip_object_border}, '
         repr_str += f"backend='{self.backend}', "
         repr_str += f"interpolation='{self.interpolation}')"

@@ -3,6 +3,7 @@ from mmcv.image import imrescale, imresize
 
 from mmdet.datasets.transforms import Resize
 from mmdet.registry import TRANSFORMS
+from .lazy_resize import apply_pending_resize
 
 
 @TRANSFORMS.register_module()
@@ -12,7 +13,8 @@ class PanopticResize(Resize):
     Nearest-neighbour resizing of the id map equals resizing every instance
     mask separately (the pixel mapping depends on the sizes only), so masks
     built from the resized map match mmdet's resized masks. Truncation flags
-    (``gt_truncated``) are unaffected by a resize and kept.
+    (``gt_truncated``) are unaffected by a resize and kept. A resize still
+    pending (``ISUSResize(lazy=True)``) is carried out first.
 
     Required Keys:
 
@@ -21,6 +23,7 @@ class PanopticResize(Resize):
     - gt_masks (BitmapMasks | PolygonMasks) (optional)
     - gt_seg_map (np.uint8) (optional)
     - gt_inst_map (np.int32) (optional)
+    - pending_resize (dict) (optional; carried out first and removed)
 
     Modified Keys:
 
@@ -41,6 +44,17 @@ class PanopticResize(Resize):
     Args:
         See mmdet's ``Resize``.
     """
+
+    def transform(self, results: dict) -> dict:
+        """Resize the results (after any pending resize).
+
+        Args:
+            results (dict): Result dict with the keys listed above.
+
+        Returns:
+            dict: The resized results.
+        """
+        return super().transform(apply_pending_resize(results))
 
     def _resize_seg(self, results: dict) -> None:
         """Resize ``gt_seg_map`` and ``gt_inst_map`` with nearest."""

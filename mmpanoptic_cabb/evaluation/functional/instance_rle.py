@@ -4,6 +4,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from mmpanoptic_cabb.structures.mask_rle import region_rle_counts
 from .segment_confusion import map_ids_to_indices
 
 
@@ -62,34 +63,6 @@ def segments_to_rles(id_map: np.ndarray,
     return mask_utils.frPyObjects(uncompressed, height, width)
 
 
-def _mask_to_counts(mask: np.ndarray) -> List[int]:
-    """Uncompressed column-major RLE counts of one mask, from its extent."""
-    height, width = mask.shape
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return [height * width]
-    cols = np.flatnonzero(mask.any(axis=0))
-    y0, x0 = rows[0], cols[0]
-    crop = mask[y0:rows[-1] + 1, x0:cols[-1] + 1].T  # (columns, rows)
-    padded = np.zeros((crop.shape[0], crop.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = crop
-    step = np.diff(padded, axis=1)
-    start_col, start_row = np.nonzero(step == 1)
-    end_col, end_row = np.nonzero(step == -1)
-    starts = (x0 + start_col) * height + y0 + start_row
-    ends = (x0 + end_col) * height + y0 + end_row
-    # runs touching across a column border are one run in column-major order
-    joined = np.flatnonzero(starts[1:] == ends[:-1])
-    if joined.size:
-        starts = np.delete(starts, joined + 1)
-        ends = np.delete(ends, joined)
-    counts = np.empty(2 * starts.size, dtype=np.int64)
-    counts[0::2] = starts - np.concatenate([[0], ends[:-1]])
-    counts[1::2] = ends - starts
-    tail = height * width - ends[-1]
-    return counts.tolist() + ([int(tail)] if tail else [])
-
-
 def masks_to_rles(masks: np.ndarray) -> List[Dict]:
     """Encode binary masks as compressed COCO RLEs.
 
@@ -108,7 +81,9 @@ def masks_to_rles(masks: np.ndarray) -> List[Dict]:
         return []
     height, width = masks.shape[1:]
     uncompressed = [
-        dict(size=[height, width], counts=_mask_to_counts(mask.astype(bool)))
+        dict(
+            size=[height, width],
+            counts=region_rle_counts(mask, 0, 0, height, width))
         for mask in masks
     ]
     return mask_utils.frPyObjects(uncompressed, height, width)

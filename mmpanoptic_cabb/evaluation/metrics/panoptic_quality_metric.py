@@ -38,7 +38,9 @@ class PanopticQualityMetric(BaseMetric):
     definitions (PQ follows COCO panopticapi to the last digit).
 
     When the data samples carry ``pred_instances`` (``bboxes``, ``scores``,
-    ``labels``, optionally ``masks``), box and mask mAP of the instance branch
+    ``labels``, optionally ``masks``: an (N, H, W) binary array or a list of
+    N COCO RLEs, as the segmentor's memory-bounded prediction gives), box
+    and mask mAP of the instance branch
     are computed with pycocotools against instance ground truth derived from
     the panoptic annotation (thing segments; crowd segments as ``iscrowd``),
     overall and by percentile of the ground-truth instance areas.
@@ -249,8 +251,12 @@ class PanopticQualityMetric(BaseMetric):
         scores = _to_numpy(pred['scores']).astype(np.float64)
         bboxes = _to_numpy(pred['bboxes']).astype(np.float64).reshape(-1, 4)
         masks = pred.get('masks')
-        mask_rles = masks_to_rles(_to_numpy(masks)) \
-            if masks is not None and len(labels) else [None] * len(labels)
+        if isinstance(masks, (list, tuple)):
+            mask_rles = list(masks)
+        elif masks is not None and len(labels):
+            mask_rles = masks_to_rles(_to_numpy(masks))
+        else:
+            mask_rles = [None] * len(labels)
         pred_insts = []
         for k in range(len(labels)):
             x1, y1, x2, y2 = bboxes[k]

@@ -10,6 +10,7 @@ from mmdet.models.detectors import TwoStagePanopticSegmentor
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from .full_res_predict import predict_full_res
 
 _SEMANTIC_INPUTS = ('body', 'neck')
 
@@ -78,7 +79,11 @@ class SeamlessPanopticSegmentor(TwoStagePanopticSegmentor):
     ``predict`` fills, per image, ``pred_panoptic_seg`` (fused panoptic ids,
     mmdet's ``label + id * INSTANCE_OFFSET`` format), ``pred_instances`` (the
     RoI head's detections with masks, for mAP) and ``pred_sem_seg`` (argmax of
-    the semantic logits over the ``T + S`` classes, for mIoU).
+    the semantic logits over the ``T + S`` classes, for mIoU). With the
+    fusion head's ``bounded_memory`` (``test_cfg.panoptic``, on by default)
+    it does so without full-size logits or mask stacks (see
+    :mod:`.full_res_predict`): same maps, ``pred_instances.masks`` as COCO
+    RLEs unless ``instance_masks='bitmap'``.
 
     Args:
         backbone (dict): Config of the body.
@@ -236,9 +241,13 @@ class SeamlessPanopticSegmentor(TwoStagePanopticSegmentor):
         Returns:
             list[:obj:`DetDataSample`]: The samples with ``pred_panoptic_seg``
             (``sem_seg`` (1, H, W) int32), ``pred_instances`` (``bboxes``,
-            ``labels``, ``scores``, ``masks``) and ``pred_sem_seg``
-            (``sem_seg`` (1, H, W) int64 class labels).
+            ``labels``, ``scores``, ``masks``: (N, H, W) bool, or a list of
+            COCO RLEs in the bounded mode) and ``pred_sem_seg`` (``sem_seg``
+            (1, H, W) int64 class labels).
         """
+        if self.panoptic_fusion_head.bounded_memory:
+            return predict_full_res(self, batch_inputs, batch_data_samples,
+                                    rescale)
         batch_img_metas = [sample.metainfo for sample in batch_data_samples]
         body_feats, pyramid_feats = self.extract_body_and_pyramid(batch_inputs)
 

@@ -9,6 +9,11 @@ from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.models.seg_heads.panoptic_fusion_heads import BasePanopticFusionHead
 from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptConfigType, OptMultiConfig, PixelList
+from .full_res_ops import (DEFAULT_CHUNK_ELEMENTS, PastedMasks,
+                           paste_instance_regions)
+
+#: Formats of ``pred_instances.masks`` in the memory-bounded prediction.
+INSTANCE_MASK_FORMATS = ('rle', 'bitmap')
 
 
 def paste_instances(masks: Tensor, scores: Tensor, score_thr: float,
@@ -81,12 +86,31 @@ class SeamlessFusionHead(BasePanopticFusionHead):
     labels follow mmdet's panoptic order (things ``0..T-1``, stuff
     ``T..T+S-1``).
 
+    Two entry points apply these rules: :meth:`predict` on full-size
+    logits and an (N, H, W) mask stack (mmdet's interface), and
+    :meth:`fuse_regions` on the semantic argmax and masks pasted one at a
+    time (:mod:`.full_res_ops`), which the segmentor uses when
+    ``bounded_memory`` is on; both give the same map.
+
     Args:
         num_things_classes (int): Number of thing classes T.
         num_stuff_classes (int): Number of stuff classes S.
-        test_cfg (dict, optional): ``score_thr`` (default 0.5),
-            ``mask_overlap`` (default 0.5), ``stuff_area_limit`` (pixels,
-            default 4096).
+        test_cfg (dict, optional): The fusion rules: ``score_thr`` (default
+            0.5), ``mask_overlap`` (default 0.5), ``stuff_area_limit``
+            (pixels, default 4096). How the segmentor predicts at full
+            resolution: ``bounded_memory`` (default True: semantic logits
+            kept at the head's output stride and arg-maxed a few classes at
+            a time, instance masks pasted one at a time; False: the
+            full-size logits and mask stack of mmdet), ``max_working_pixels``
+            (default None: cap on the pixels of the resolution the bounded
+            fusion works at; above it the fusion runs at the largest shape
+            of the same aspect within the cap, with ``stuff_area_limit``
+            scaled by the area ratio, and its maps are upsampled (nearest)
+            to the output size), ``instance_masks`` ('rle', default: the
+            bounded prediction stores ``pred_instances.masks`` as COCO RLEs,
+            which the metric reads; 'bitmap': the (N, H, W) bool stack, e.g.
+            for visualisers), ``chunk_elements`` (default 2**25: floats of
+            upsampled logits computed at a time).
         init_cfg (dict or list[dict], optional): Initialization config.
     """
 
@@ -107,6 +131,19 @@ class SeamlessFusionHead(BasePanopticFusionHead):
         self.score_thr = test_cfg.get('score_thr', 0.5)
         self.mask_overlap = test_cfg.get('mask_overlap', 0.5)
         self.stuff_area_limit = test_cfg.get('stuff_area_limit', 4096)
+        self.bounded_memory = bool(test_cfg.get('bounded_memory', True))
+        self.max_working_pixels = test_cfg.get('max_working_pixels', None)
+        self.instance_masks = test_cfg.get('instance_masks', 'rle')
+        self.chunk_elements = int(
+            test_cfg.get('chunk_elements', DEFAULT_CHUNK_ELEMENTS))
+        if self.instance_masks not in INSTANCE_MASK_FORMATS:
+            raise ValueError(f'instance_masks must be one of '
+                             f'{INSTANCE_MASK_FORMATS}, got '
+                             f'{self.instance_masks!r}')
+        if self.max_working_pixels is not None and \
+                self.max_working_pixels < 1:
+            raise ValueError(f'invalid max_working_pixels '
+                             f'{self.max_working_pixels}')
 
     def loss(self, **kwargs) -> dict:
         """The fusion has no training loss."""
@@ -126,10 +163,6 @@ class SeamlessFusionHead(BasePanopticFusionHead):
             :obj:`PixelData`: ``sem_seg`` of shape (1, H, W), int32.
         """
         height, width = seg_logits.shape[-2:]
-        pan_seg = seg_logits.new_full((height, width),
-                                      self.num_classes,
-                                      dtype=torch.long)
-
         masks: Optional[Tensor] = instances.get('masks', None)
         if masks is not None and len(instances) > 0:
             assert masks.shape[-2:] == (height, width), (
@@ -137,22 +170,77 @@ class SeamlessFusionHead(BasePanopticFusionHead):
                 f'logits {(height, width)} must have the same size')
             id_map, kept = paste_instances(masks, instances.scores,
                                            self.score_thr, self.mask_overlap)
-            labels = instances.labels[kept].long()
-            instance_ids = torch.arange(1, len(kept) + 1, device=labels.device)
-            segment_ids = torch.cat([
-                labels.new_full((1, ), self.num_classes),
-                labels + instance_ids * INSTANCE_OFFSET
-            ])
-            pan_seg = segment_ids[id_map]
-            free = id_map == 0
         else:
-            free = torch.ones_like(pan_seg, dtype=torch.bool)
+            id_map = seg_logits.new_zeros((height, width), dtype=torch.long)
+            kept = id_map.new_zeros((0, ))
+        kept_labels = instances.labels[kept] if len(kept) else kept
+        return self._panoptic_map(id_map, kept_labels,
+                                  seg_logits.argmax(dim=0),
+                                  self.stuff_area_limit)
 
-        sem_seg = seg_logits.argmax(dim=0)
-        stuff = free & (sem_seg >= self.num_things_classes)
-        classes, areas = torch.unique(sem_seg[stuff], return_counts=True)
-        large_classes = classes[areas >= self.stuff_area_limit]
-        stuff &= torch.isin(sem_seg, large_classes)
+    def fuse_regions(
+            self,
+            masks: PastedMasks,
+            scores: Tensor,
+            labels: Tensor,
+            sem_seg: Tensor,
+            area_scale: float = 1.0,
+            with_rles: bool = False) -> Tuple[PixelData, Optional[list]]:
+        """Fuse one image from its semantic argmax and pasted masks.
+
+        The rules of :meth:`predict`, with the instances pasted one at a
+        time (:func:`paste_instance_regions`): given the argmax of the same
+        logits and the same masks, the map equals that of :meth:`predict`.
+
+        Args:
+            masks (:obj:`PastedMasks`): Instance masks, in the frame of
+                ``sem_seg``.
+            scores (Tensor): (N, ) instance scores.
+            labels (Tensor): (N, ) thing labels ``0..T-1``.
+            sem_seg (Tensor): (H, W) argmax of the semantic logits over the
+                ``T + S`` classes.
+            area_scale (float): Factor on ``stuff_area_limit`` (the area
+                ratio when working below the output resolution).
+            with_rles (bool): Also return every instance's COCO RLE, from
+                the same pastes.
+
+        Returns:
+            tuple: ``(PixelData(sem_seg=(1, H, W) int32), rles or None)``.
+        """
+        assert masks.out_shape == tuple(
+            sem_seg.shape[-2:]), (masks.out_shape, tuple(sem_seg.shape))
+        id_map, kept, rles = paste_instance_regions(masks, scores,
+                                                    self.score_thr,
+                                                    self.mask_overlap,
+                                                    with_rles)
+        pan = self._panoptic_map(id_map, labels[kept], sem_seg,
+                                 self.stuff_area_limit * area_scale)
+        return pan, rles
+
+    def _panoptic_map(self, id_map: Tensor, kept_labels: Tensor,
+                      sem_seg: Tensor, stuff_area_limit: float) -> PixelData:
+        """Rules 2-3 on the map of the pasted instances (rule 1).
+
+        Args:
+            id_map (Tensor): (H, W) ``k + 1`` at the pixels of the k-th
+                pasted instance, 0 on free pixels.
+            kept_labels (Tensor): (K, ) labels of the pasted instances.
+            sem_seg (Tensor): (H, W) semantic argmax.
+            stuff_area_limit (float): Minimum free pixels of a stuff class.
+
+        Returns:
+            :obj:`PixelData`: ``sem_seg`` of shape (1, H, W), int32.
+        """
+        labels = kept_labels.long()
+        instance_ids = torch.arange(1, len(labels) + 1, device=labels.device)
+        segment_ids = torch.cat([
+            labels.new_full((1, ), self.num_classes),
+            labels + instance_ids * INSTANCE_OFFSET
+        ])
+        pan_seg = segment_ids[id_map]
+        stuff = (id_map == 0) & (sem_seg >= self.num_things_classes)
+        areas = torch.bincount(sem_seg[stuff], minlength=self.num_classes)
+        stuff &= (areas >= stuff_area_limit)[sem_seg]
         pan_seg = torch.where(stuff, sem_seg, pan_seg)
         return PixelData(sem_seg=pan_seg[None].int())
 

@@ -10,7 +10,8 @@ from mmdet.registry import METRICS
 
 import mmpanoptic_cabb.evaluation.metrics  # noqa: F401  (registry)
 from mmpanoptic_cabb.evaluation.functional import (SUMMARY_KEYS,
-                                                   evaluate_coco_panoptic)
+                                                   evaluate_coco_panoptic,
+                                                   masks_to_rles)
 
 from ..panoptic_cases import CATEGORIES, make_case, write_case
 
@@ -193,11 +194,35 @@ def _perfect_instances(case):
     return instances
 
 
-def test_instance_map_equals_100_for_perfect_instances(case):
+def _as_rles(instances):
+    """The instances with ``masks`` as a list of COCO RLEs."""
+    return [
+        dict(inst, masks=masks_to_rles(inst['masks'].numpy()))
+        for inst in instances
+    ]
+
+
+@pytest.mark.parametrize('rle', [False, True], ids=['stack', 'rle'])
+def test_instance_map_equals_100_for_perfect_instances(case, rle):
     metric = _metric_on_case_gt(case, classwise=True)
-    results = _run(metric, _samples(case, instances=_perfect_instances(case)))
+    instances = _perfect_instances(case)
+    if rle:  # as the segmentor's memory-bounded prediction gives them
+        instances = _as_rles(instances)
+    results = _run(metric, _samples(case, instances=instances))
     assert results['panoptic/bbox_mAP'] == pytest.approx(100.0)
     assert results['panoptic/segm_mAP'] == pytest.approx(100.0)
     buckets = [v for k, v in results.items() if '_mAP_p' in k]
     assert len(buckets) == 12
     assert all(np.isnan(v) or v == pytest.approx(100.0) for v in buckets)
+
+
+def test_rle_masks_give_the_mask_map_of_stacks(case):
+    # shifted masks: an mAP below 100, equal for both mask formats
+    instances = _perfect_instances(case)
+    for inst in instances:
+        inst['masks'] = torch.roll(inst['masks'], shifts=(2, 3), dims=(1, 2))
+    stack = _run(_metric_on_case_gt(case), _samples(case, instances=instances))
+    rle = _run(_metric_on_case_gt(case),
+               _samples(case, instances=_as_rles(instances)))
+    assert stack['panoptic/segm_mAP'] < 100.0
+    assert rle['panoptic/segm_mAP'] == stack['panoptic/segm_mAP']

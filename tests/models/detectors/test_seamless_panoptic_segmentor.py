@@ -133,7 +133,24 @@ def test_slim_model_loss_and_backward(slim_model):
         assert any(g is not None and g.abs().sum() > 0 for g in grads), part
 
 
-def test_slim_model_predict(slim_model):
+def _mask_shapes(masks) -> list:
+    """(H, W) of each predicted mask: a bool stack or COCO RLEs."""
+    if isinstance(masks, list):
+        return [tuple(rle['size']) for rle in masks]
+    assert masks.dtype == torch.bool
+    return [tuple(m.shape) for m in masks]
+
+
+@pytest.fixture(params=[True, False], ids=['bounded', 'full-stack'])
+def predict_mode(request, slim_model):
+    """The slim model predicting with or without bounded memory."""
+    head = slim_model.panoptic_fusion_head
+    head.bounded_memory = request.param
+    yield request.param
+    head.bounded_memory = True
+
+
+def test_slim_model_predict(slim_model, predict_mode):
     model = slim_model.eval()
     # image 1 is 88x72 (padded to 96x96) and was resized from 176x144
     data = _batch(
@@ -155,11 +172,12 @@ def test_slim_model_predict(slim_model):
         assert sem.min() >= 0 and sem.max() < 7
         inst = result.pred_instances
         assert {'bboxes', 'labels', 'scores', 'masks'} <= set(inst.keys())
-        assert inst.masks.shape[1:] == shape
+        assert isinstance(inst.masks, list) is predict_mode
+        assert _mask_shapes(inst.masks) == [shape] * len(inst)
         assert (inst.labels < 3).all()
 
 
-def test_slim_model_predict_without_rescale(slim_model):
+def test_slim_model_predict_without_rescale(slim_model, predict_mode):
     model = slim_model.eval()
     data = _batch(
         model, [(88, 72)], 3, 4, training=False, ori_shapes=[(176, 144)])
@@ -167,7 +185,8 @@ def test_slim_model_predict_without_rescale(slim_model):
         result = model.predict(
             data['inputs'], data['data_samples'], rescale=False)[0]
     assert result.pred_panoptic_seg.sem_seg.shape == (1, 88, 72)
-    assert result.pred_instances.masks.shape[1:] == (88, 72)
+    inst = result.pred_instances
+    assert _mask_shapes(inst.masks) == [(88, 72)] * len(inst)
     assert result.pred_sem_seg.sem_seg.shape == (1, 88, 72)
 
 
