@@ -29,6 +29,9 @@ PAPER_DIRS = ('seamless', 'seamless_r50')
 # Train pipelines of a resolved config (the variable, the wrapped dataset's).
 TRAIN_PIPELINES = ('train_pipeline',
                    'train_dataloader.dataset.dataset.pipeline')
+# Test pipelines of a resolved config (the variable, the loaders').
+TEST_PIPELINES = ('test_pipeline', 'val_dataloader.dataset.pipeline',
+                  'test_dataloader.dataset.pipeline')
 
 # App. D per paper config: s0, r_st, crop (None: full images), images per
 # GPU, lr_0, epochs.
@@ -124,8 +127,10 @@ VARIANT_PAIRS = [
      'synthetic/seamless_hrnet-slim_full_1200i_synthetic.py', 'full'),
 ]
 # Keys a FULL variant changes besides removing the crop step from both train
-# pipelines (shifting the later steps' indices).
-FULL_KEYS = {'train_dataloader.batch_size'}
+# pipelines (shifting the later steps' indices): one image per iteration, the
+# paper's MVD FULL s0 ratio (1344 / 2400) in training and testing, half the
+# learning rate.
+FULL_KEYS = {'train_dataloader.batch_size', 's0', 'optim_wrapper.optimizer.lr'}
 
 
 @functools.lru_cache(maxsize=None)
@@ -341,13 +346,22 @@ def test_variant_differs_only_where_expected(parent, child, kind):
     if 'init' in kind:
         expected.add('load_from')
     if kind == 'full':
+        assert b.s0 / a.s0 == 0.5625 == pytest.approx(1344 / 2400, abs=3e-3)
+        assert b.optim_wrapper.optimizer.lr * 2 == a.optim_wrapper.optimizer.lr
         for path in TRAIN_PIPELINES:
             steps_a, steps_b = _flatten_get(a, path), _flatten_get(b, path)
-            assert [s for s in steps_a
-                    if s['type'] != 'TruncationAwareRandomCrop'] == steps_b
+            assert [
+                dict(s, short_side=b.s0) if s['type'] == 'ISUSResize' else s
+                for s in steps_a if s['type'] != 'TruncationAwareRandomCrop'
+            ] == steps_b
+        for path in TEST_PIPELINES:
+            assert [
+                dict(s, scale=(b.s0 * 8, b.s0)) if s['type'] == 'Resize' else s
+                for s in _flatten_get(a, path)
+            ] == _flatten_get(b, path)
         assert b.train_dataloader.batch_size == 1
         differing = {k for k in _differing_keys(a, b)
-                     if not k.startswith(TRAIN_PIPELINES)}
+                     if not k.startswith(TRAIN_PIPELINES + TEST_PIPELINES)}
         assert differing == FULL_KEYS
         return
     assert _differing_keys(a, b) == expected

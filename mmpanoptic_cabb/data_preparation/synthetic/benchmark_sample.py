@@ -30,8 +30,9 @@ def write_benchmark_sample(out_dir: str,
                            seed: int = 0,
                            thing_labels: Sequence[int] = THING_LABELS,
                            stuff_labels: Sequence[int] = STUFF_LABELS,
-                           name: str = 'image') -> str:
-    """Write a 4:3 panoptic sample; returns the path of its data info JSON.
+                           name: str = 'image',
+                           aspect: float = 4 / 3) -> str:
+    """Write a panoptic sample; returns the path of its data info JSON.
 
     Stuff bands (one per stuff label), exactly ``num_instances`` visible
     things (rectangles and ellipses with log-uniform sizes, drawn large to
@@ -47,12 +48,13 @@ def write_benchmark_sample(out_dir: str,
         thing_labels (Sequence[int]): Contiguous labels of the things.
         stuff_labels (Sequence[int]): Contiguous labels of the stuff bands.
         name (str): Base name of the files.
+        aspect (float): Width over height. Defaults to 4:3.
 
     Returns:
         str: Path of the data info JSON.
     """
     rng = np.random.default_rng(seed)
-    w = int(round(np.sqrt(megapixels * 1e6 * 4 / 3)))
+    w = int(round(np.sqrt(megapixels * 1e6 * aspect)))
     h = int(round(megapixels * 1e6 / w))
     pan = np.zeros((h, w), dtype=np.int32)
     segments = []  # (id, label, is_thing, iscrowd)

@@ -3,8 +3,13 @@
 The paper applies synchronized InPlace-ABN throughout the network: every
 normalization layer is a BatchNorm followed by a LeakyReLU of slope 0.01, and
 the pair is one module. This file provides that layer for mmcv's
-``build_norm_layer`` (the in-place memory trick of InPlace-ABN is not
-reproduced; the maths is the same):
+``build_norm_layer``. InPlace-ABN's full trick (recovering the norm's input
+from its output in the backward pass) is not reproduced, but the activation
+runs in place on the norm's output (one full-size buffer fewer per layer,
+bitwise the same values and gradients: the backward of an in-place
+LeakyReLU with a non-negative slope reads its output's sign, and the norm's
+backward reads its input, not its output; the ELU stays out of place, as
+its in-place backward rounds differently). The maths is the same:
 
 - ``type='ABN'``: BatchNorm + activation, statistics of the local batch.
 - ``type='SyncABN'``: the same, with batch statistics synchronized across
@@ -130,13 +135,18 @@ class ABN(nn.BatchNorm2d):
         return super().forward(x)
 
     def _activate(self, x: Tensor) -> Tensor:
-        """Apply the configured activation."""
+        """Apply the configured activation; the LeakyReLU (non-negative
+        slope: autograd cannot invert a negative one in place) and the ReLU
+        run in place on ``x``, the norm's fresh output."""
         if self.activation == 'leaky_relu':
-            return F.leaky_relu(x, negative_slope=self.activation_param)
+            return F.leaky_relu(
+                x,
+                negative_slope=self.activation_param,
+                inplace=self.activation_param >= 0)
         if self.activation == 'elu':
             return F.elu(x, alpha=self.activation_param)
         if self.activation == 'relu':
-            return F.relu(x)
+            return F.relu(x, inplace=True)
         return x
 
     def forward(self, x: Tensor) -> Tensor:

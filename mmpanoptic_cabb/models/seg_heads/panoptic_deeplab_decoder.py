@@ -133,10 +133,15 @@ class PanopticDeepLabDecoder(BaseModule):
         out = self.aspp(x[-1])
         skips = reversed(x[:-1])
         for skip, project, fuse in zip(skips, self.projections, self.fusions):
+            # Each intermediate is rebound as soon as the next exists, so
+            # that at the finest stride (the largest maps) only the current
+            # step's input and output are alive.
             out = F.interpolate(
                 out,
                 size=skip.shape[-2:],
                 mode='bilinear',
                 align_corners=self.align_corners)
-            out = fuse(torch.cat([out, project(skip)], dim=1))
+            out = torch.cat([out, project(skip)], dim=1)
+            out = fuse.depthwise_conv(out)
+            out = fuse.pointwise_conv(out)
         return out

@@ -111,6 +111,34 @@ def test_backward_matches_batch_norm(shape):
     torch.testing.assert_close(abn.bias.grad, bn.bias.grad)
 
 
+@pytest.mark.parametrize('activation, param, reference', [
+    ('leaky_relu', 0.01, lambda y: F.leaky_relu(y, 0.01)),
+    ('leaky_relu', -0.2, lambda y: F.leaky_relu(y, -0.2)),
+    ('elu', 0.5, lambda y: F.elu(y, 0.5)),
+    ('relu', 0.0, F.relu),
+])
+def test_in_place_activation_is_bitwise_the_out_of_place_one(
+        activation, param, reference):
+    """The activation runs in place on the norm's output (no extra
+    buffer); values and gradients equal the out-of-place composition to
+    the bit, and a negative slope (not invertible in place) still works."""
+    torch.manual_seed(0)
+    abn = ABN(4, activation=activation, activation_param=param)
+    _randomize_affine(abn)
+    bn = _bn_like(abn)
+    x1 = torch.randn(3, 4, 6, 6, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_(True)
+    out1, out2 = abn(x1), reference(bn(x2))
+    assert torch.equal(out1, out2)
+    weights = torch.randn_like(out1)
+    (out1 * weights).sum().backward()
+    (out2 * weights).sum().backward()
+    assert torch.equal(x1.grad, x2.grad)
+    assert torch.equal(abn.weight.grad, bn.weight.grad)
+    assert torch.equal(abn.bias.grad, bn.bias.grad)
+    assert torch.equal(x1.detach(), x2.detach())  # the input is untouched
+
+
 @pytest.mark.parametrize('shape', [(3, 8), (3, 8, 2, 2)], ids=['NC', 'NCHW'])
 @pytest.mark.parametrize('abn_type', [ABN, SyncABN])
 def test_state_dict_is_batch_norm_state_dict(abn_type, shape):

@@ -1,11 +1,11 @@
-"""tools/analysis_tools/benchmark_inference.py: old vs new predict."""
+"""mmpanoptic_cabb.analysis.benchmark.inference_cases: old vs new predict
+of tools/analysis_tools/benchmark_inference.py."""
 import os.path as osp
 
-from tests import load_tool
+from mmpanoptic_cabb.analysis.benchmark import inference_cases as bench
 
 
 def test_benchmark_inference_cases_agree(tmp_path):
-    bench = load_tool('analysis_tools', 'benchmark_inference')
     image = bench.generate_image(str(tmp_path), 0.02, 8)
     assert osp.isfile(image)
     reports, outs = {}, {}
