@@ -6,28 +6,9 @@
 # The class counts are set with the model (configs/seamless*/..._mapillary-vistas.py).
 _base_ = './panoptic_crop_cus.py'
 
-dataset_type = 'MapillaryVistasPanopticDataset'
-data_root = 'data/mapillary_vistas/'
-s0 = 2400  # shortest side after the initial rescale (paper: s_0; FULL runs: 1344)
+from mmpanoptic_cabb.utils.dataset_config import fill_crop_cus_base  # noqa: E402
 
-train_pipeline = [
-    dict(step, short_side=s0, stuff_range=(0.8, 1.25))  # r_st
-    if step.type == 'ISUSResize' else dict(step, crop_size=(1024, 1024))
-    if step.type == 'TruncationAwareRandomCrop' else step
-    for step in _base_.train_pipeline
-]
-test_pipeline = [
-    dict(step, scale=(s0 * 8, s0)) if step.type == 'Resize' else step
-    for step in _base_.test_pipeline
-]
-# Epoch-based paper schedules: the sampler hands out a fresh block of draw ids every epoch (an
-# epoch = len(ClassUniformDataset) draws = the number of training images).
-train_dataloader = dict(
-    batch_size=4, sampler=dict(infinite=False), dataset=dict(dataset=dict(
-        type=dataset_type, data_root=data_root, pipeline=train_pipeline)))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/panoptic_val.json',
-                     seg_prefix=data_root + 'annotations/panoptic_val/')
-test_evaluator = val_evaluator
+globals().update(fill_crop_cus_base(
+    _base_, dataset_type='MapillaryVistasPanopticDataset',
+    data_root='data/mapillary_vistas/', s0=2400, stuff_range=(0.8, 1.25),
+    crop_size=(1024, 1024), batch_size=4, epoch_based=True))

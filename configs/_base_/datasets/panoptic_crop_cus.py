@@ -1,8 +1,10 @@
 # CROP training with class-uniform sampling (CUS, Sec. 2.1) and full-image inference, shared by
-# every COCO-panoptic dataset of the toolbox. A dataset base inherits this file and sets only its
-# own values in the steps below, found by type: the dataset type and root, s_0
-# (ISUSResize.short_side and the test Resize), r_st (ISUSResize.stuff_range), the crop size and
-# the batch. `python tools/misc/print_config.py CONFIG` shows the result.
+# every COCO-panoptic dataset of the toolbox; None marks a dataset's own value. A dataset base
+# inherits this file and passes only its values to `fill_crop_cus_base`
+# (mmpanoptic_cabb/utils/dataset_config.py), which sets them in the steps below, found by type:
+# the dataset type and root, s_0 (ISUSResize.short_side and the test Resize), r_st
+# (ISUSResize.stuff_range), the crop size, the batch and, where they differ from here, the
+# sampler and the workers. `python tools/misc/print_config.py CONFIG` shows the result.
 #
 # - ClassUniformDataset draws a class, an image containing it (and, for a thing class, one of its
 #   instances) for every draw id that ClassUniformSampler hands out;
@@ -34,8 +36,9 @@ test_pipeline = [
                     'scale_factor')),
 ]
 
-# ClassUniformSampler(infinite=True) suits iteration-based loops; the epoch-based paper configs
-# switch it to infinite=False (an epoch = len(ClassUniformDataset) = number of training images).
+# ClassUniformSampler(infinite=True) suits iteration-based loops; the dataset bases of the
+# epoch-based paper configs switch it to infinite=False (`epoch_based=True`; an epoch =
+# len(ClassUniformDataset) = number of training images).
 train_dataloader = dict(
     batch_size=None,
     num_workers=4,
