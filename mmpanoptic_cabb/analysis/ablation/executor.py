@@ -230,6 +230,8 @@ def run_study(specs: Sequence[RunSpec], plans: Dict[RunSpec, RunPlan],
     durations: List[float] = []
 
     def work(spec: RunSpec) -> Tuple[dict, float]:
+        if pool.stopping:  # a queued run picked up while the study stops
+            raise AblationError(f'{spec.name}: not started (stopping)')
         plan = plans[spec]
         log(f'[ablation] start {spec.name} ({plan.action}'
             + (f' from {osp.basename(plan.checkpoint)}'
@@ -242,6 +244,7 @@ def run_study(specs: Sequence[RunSpec], plans: Dict[RunSpec, RunPlan],
     in_main = threading.current_thread() is threading.main_thread()
 
     def on_term(signum, frame):
+        pool.stopping = True  # refuse new runs before anything else
         raise KeyboardInterrupt
 
     if in_main:
@@ -251,7 +254,10 @@ def run_study(specs: Sequence[RunSpec], plans: Dict[RunSpec, RunPlan],
         futures = {executor.submit(work, s): s for s in pending}
         remaining = set(futures)
         while remaining:
-            finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+            # A timeout so that the main thread runs the SIGTERM handler
+            # within a second even where a blocking wait defers signals.
+            finished, remaining = wait(
+                remaining, timeout=1.0, return_when=FIRST_COMPLETED)
             for future in finished:
                 spec = futures[future]
                 done += 1
@@ -289,8 +295,10 @@ def run_study(specs: Sequence[RunSpec], plans: Dict[RunSpec, RunPlan],
     except KeyboardInterrupt:
         log('[ablation] stopping: terminating the running trainings; run '
             'the same command again to continue')
+        # No queued run may start once the running ones are terminated.
+        executor.shutdown(wait=False, cancel_futures=True)
         pool.stop()
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True)
         raise
     finally:
         executor.shutdown(wait=True)

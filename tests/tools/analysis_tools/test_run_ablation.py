@@ -479,3 +479,52 @@ def test_tiny_study_end_to_end(tmp_path, tiny_synthetic_root):
     plan = runs.plan_run(str(run), 2, json.loads((run / 'run.json')
                                                   .read_text()))
     assert plan.action == 'test'
+
+
+def test_stopping_study_starts_no_queued_run(tmp_path, monkeypatch):
+    """SIGTERM while two runs train: the trainings are terminated and none
+    of the queued runs is started, even while a slow training still winds
+    down (here one that ignores SIGTERM for 6 s)."""
+    import argparse
+    import signal
+    import sys
+    from types import SimpleNamespace
+
+    from mmpanoptic_cabb.analysis.ablation import executor
+    started = []
+    slow = ('import signal, time; signal.signal(signal.SIGTERM, '
+            'signal.SIG_IGN); time.sleep(6)')
+
+    def fake_execute_run(spec, plan, pool, command=''):
+        started.append(spec.name)
+        if spec.name == 'run0':
+            while len(started) < 2:
+                time.sleep(0.05)
+            time.sleep(0.5)  # run1's process is up
+            os.kill(os.getpid(), signal.SIGTERM)
+            code = 'import time; time.sleep(30)'
+        else:
+            code = slow
+        rc = pool.run([sys.executable, '-c', code],
+                      str(tmp_path / f'{spec.name}.log'), append=False)
+        raise executor.AblationError(f'{spec.name}: exit {rc}')
+
+    monkeypatch.setattr(executor, 'execute_run', fake_execute_run)
+    begin = time.time()
+    specs = [
+        SimpleNamespace(name=f'run{k}', work_dir=str(tmp_path / f'run{k}'))
+        for k in range(5)
+    ]
+    plans = {id(s): SimpleNamespace(action='fresh') for s in specs}
+
+    class Plans(dict):
+
+        def __getitem__(self, spec):
+            return plans[id(spec)]
+
+    with pytest.raises(KeyboardInterrupt):
+        executor.run_study(specs, Plans(), argparse.Namespace(
+            jobs=2, threads=1), 'cmd', on_done=lambda: None,
+            log=lambda message: None)
+    assert sorted(started) == ['run0', 'run1']
+    assert time.time() - begin < 25  # the sleeping training was terminated
