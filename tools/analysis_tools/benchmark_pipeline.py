@@ -225,7 +225,10 @@ def throughput_main(args: argparse.Namespace, work_dir: str) -> Dict:
     reports = {}
     print(f'one loader worker on one core, {args.loader_batches} batches '
           f'timed; workers per GPU for batch x {args.iter_per_s:g} it/s')
-    print(f'{"config":<58}{"MP":>6}' + ''.join(
+    width = 2 + max(
+        len(osp.basename(c)) for d in args.configs
+        for c in THROUGHPUT_CONFIGS[d])
+    print(f'{"config":<{width}}{"MP":>6}' + ''.join(
         f'{p + " " + k:>14}' for p in LAZY
         for k in ('samples/s', 'cpu s', 'workers')))
     for dataset in args.configs:
@@ -251,7 +254,7 @@ def throughput_main(args: argparse.Namespace, work_dir: str) -> Dict:
                         r['batch_size'] * args.iter_per_s / per_s))
                 reports[osp.basename(config), path] = r
                 row.append(r)
-            print(f'{osp.basename(config)[:57]:<58}'
+            print(f'{osp.basename(config):<{width}}'
                   f'{data["megapixels"]:>6.1f}' + ''.join(
                       f'{r["cpu_samples_per_s"]:>14.2f}'
                       f'{r["cpu_seconds_per_sample"]:>14.3f}'
