@@ -46,7 +46,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.utils import import_modules_from_strings  # noqa: E402
 
@@ -67,6 +67,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=200,
         help='training samples drawn per mode')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='override config settings, e.g. '
+        'train_dataloader.dataset.dataset.data_root=data/synthetic_large/')
     return parser.parse_args(argv)
 
 
@@ -341,6 +345,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     """Run the analysis; returns the per-mode statistics."""
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     if cfg.get('custom_imports', None):
         import_modules_from_strings(**cfg['custom_imports'])

@@ -36,6 +36,32 @@ def test_scale_stats_tool(tmp_path):
         assert all(0 <= iou <= 1 for iou in mode['crop_ious'])
 
 
+def test_scale_stats_cfg_options_override_the_config(tmp_path):
+    register_all_modules()
+    data_root = write_coco_panoptic(tmp_path / 'data')
+    cfg_path = tmp_path / 'cfg.py'
+    model = dict(
+        roi_head=dict(
+            bbox_roi_extractor=dict(
+                finest_scale=8, featmap_strides=[4, 8, 16, 32])))
+    train = dict(
+        batch_size=1,
+        sampler=dict(type='ClassUniformSampler'),
+        dataset=dict(
+            type='ClassUniformDataset',
+            dataset=dataset_cfg('/nonexistent/', train_pipeline())))
+    cfg_path.write_text(f'model = {model!r}\ntrain_dataloader = {train!r}\n')
+    tool = load_tool('analysis_tools', 'scale_stats')
+    stats = tool.main([
+        str(cfg_path), '--out',
+        str(tmp_path / 'out'), '--num-samples', '4', '--cfg-options',
+        f'train_dataloader.dataset.dataset.data_root={data_root}',
+        'model.roi_head.bbox_roi_extractor.featmap_strides=[4,8,16]'
+    ])
+    # the overridden level rule has three levels
+    assert all(len(mode['level_fractions']) == 3 for mode in stats.values())
+
+
 def test_scale_stats_level_rule_sources():
     tool = load_tool('analysis_tools', 'scale_stats')
     isus = dict(
