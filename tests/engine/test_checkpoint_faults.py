@@ -35,7 +35,7 @@ def test_kill_while_writing_keeps_last_checkpoint(tiny_synthetic_root,
 
     def dying_save(checkpoint, filename, **kwargs):
         calls.append(filename)
-        if len(calls) == 2:  # iteration 4: half the bytes, then the kill
+        if len(calls) == 2:  # iteration 2: half the bytes, then the kill
             real_save(checkpoint, filename, **kwargs)
             size = osp.getsize(filename)
             with open(filename, 'r+b') as f:
@@ -44,22 +44,22 @@ def test_kill_while_writing_keeps_last_checkpoint(tiny_synthetic_root,
         real_save(checkpoint, filename, **kwargs)
 
     monkeypatch.setattr(mmengine_runner, 'save_checkpoint', dying_save)
-    runner = Runner.from_cfg(tiny_train_cfg(tiny_synthetic_root, work, 6, 2))
+    runner = Runner.from_cfg(tiny_train_cfg(tiny_synthetic_root, work, 2, 1))
     with pytest.raises(Killed):
         runner.train()
     monkeypatch.setattr(mmengine_runner, 'save_checkpoint', real_save)
     assert osp.basename(calls[1]).startswith('.')  # written under a temporary name
-    assert not osp.exists(osp.join(work, 'iter_4.pth'))
-    assert _last(work) == osp.join(work, 'iter_2.pth')
+    assert not osp.exists(osp.join(work, 'iter_2.pth'))
+    assert _last(work) == osp.join(work, 'iter_1.pth')
     assert checkpoint_is_intact(_last(work))
     assert not checkpoint_is_intact(calls[1])
 
-    cfg = tiny_train_cfg(tiny_synthetic_root, work, 4, 2)
+    cfg = tiny_train_cfg(tiny_synthetic_root, work, 2, 1)
     cfg.resume = True
     resumed = Runner.from_cfg(cfg)
     resumed.train()
-    assert resumed.iter == 4
-    assert _last(work) == osp.join(work, 'iter_4.pth')
+    assert resumed.iter == 2
+    assert _last(work) == osp.join(work, 'iter_2.pth')
 
 
 @pytest.fixture()
@@ -78,7 +78,7 @@ def test_truncated_checkpoint_is_named(tiny_synthetic_root, truncated_latest):
     work, latest = truncated_latest
     with pytest.raises(CorruptCheckpointError, match='iter_2.pth'):
         load_checkpoint_file(latest)
-    cfg = tiny_train_cfg(tiny_synthetic_root, work, 3, 1)
+    cfg = tiny_train_cfg(tiny_synthetic_root, work, 2, 1)
     cfg.resume = True
     with pytest.raises(CorruptCheckpointError, match='--resume-fallback'):
         Runner.from_cfg(cfg).train()
@@ -90,7 +90,7 @@ def test_fallback_only_when_asked(tiny_synthetic_root, truncated_latest):
     work, latest = truncated_latest
     assert resumable_checkpoint(work) == osp.join(work, 'iter_1.pth')
     assert resumable_checkpoint(work, latest) == osp.join(work, 'iter_1.pth')
-    cfg = tiny_train_cfg(tiny_synthetic_root, work, 3, 1)
+    cfg = tiny_train_cfg(tiny_synthetic_root, work, 2, 1)
     args = build_parser().parse_args(['cfg.py', '--resume'])
     apply_args(cfg, args)
     assert cfg.resume and cfg.load_from is None  # mmengine reads last_checkpoint
@@ -100,7 +100,7 @@ def test_fallback_only_when_asked(tiny_synthetic_root, truncated_latest):
     assert cfg.load_from == osp.join(work, 'iter_1.pth')
     runner = Runner.from_cfg(cfg)
     runner.train()
-    assert runner.iter == 3
+    assert runner.iter == 2
     with pytest.raises(RuntimeError, match='needs --resume'):
         apply_args(cfg, argparse.Namespace(
             amp=False, auto_scale_lr=False, resume=None,
