@@ -11,6 +11,7 @@ import pytest
 from mmengine.runner import Runner
 
 from mmdet.registry import DATASETS
+from mmdet.utils import register_all_modules
 from mmpanoptic_cabb.structures.errors import (BadSampleError,
                                                PanopticFormatError)
 from mmpanoptic_cabb.structures.panoptic_png import (read_panoptic_png,
@@ -21,6 +22,7 @@ from ..engine.resume_utils import tiny_train_cfg
 @pytest.fixture()
 def bad_root(tiny_synthetic_root, tmp_path):
     """A copy of the tiny dataset; returns (root, the train JSON)."""
+    register_all_modules()
     root = str(tmp_path / 'data')
     shutil.copytree(tiny_synthetic_root, root)
     with open(osp.join(root, 'annotations', 'panoptic_train.json')) as f:
