@@ -67,3 +67,27 @@ def test_check_can_be_switched_off(tiny_synthetic_root, tmp_path):
     assert runner.iter == 1
     assert any(not torch.isfinite(v).all() for v in weights(runner).values()
                if v.is_floating_point())
+
+
+def test_check_names_every_bad_term():
+    from collections import OrderedDict
+
+    from mmpanoptic_cabb.engine import NonFiniteLossCheck
+
+    def parse(losses):
+        log_vars = OrderedDict((k, v.mean()) for k, v in losses.items())
+        loss = sum(v for k, v in log_vars.items() if 'loss' in k)
+        log_vars['loss'] = loss
+        return loss, log_vars
+
+    check = NonFiniteLossCheck(parse)
+    good = dict(loss_a=torch.tensor([1.0, 2.0]), acc=torch.tensor(float('nan')))
+    loss, _ = check(good)  # a NaN accuracy is no loss
+    assert loss.item() == 1.5
+    bad = dict(loss_a=torch.tensor(1.0), loss_b=torch.tensor(float('inf')),
+               loss_c=torch.tensor(float('nan')))
+    with pytest.raises(NonFiniteLossError) as err:
+        check(bad)
+    assert err.value.terms == ['loss_b=inf', 'loss_c=nan']
+    check.enabled = False
+    assert not torch.isfinite(check(bad)[0])

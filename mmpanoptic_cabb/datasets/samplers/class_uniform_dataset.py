@@ -3,6 +3,7 @@ import copy
 import os
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
+import cv2
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.dist import sync_random_seed
@@ -19,6 +20,12 @@ from .class_index import ClassIndex
 #: Key of the :class:`LoaderReport` added to each sample when the training
 #: loop asks for it (``report_to_loop``); the loop removes it from the batch.
 REPORT_KEY = '_loader_report'
+
+#: Errors of a sample's files (missing, undecodable, inconsistent), as the
+#: loaders raise them: OSError (missing/unreadable file), ValueError (our
+#: PanopticFormatError and inconsistent annotations), AssertionError (mmcv's
+#: "failed to load image"), cv2.error. Other errors are bugs: they propagate.
+SAMPLE_ERRORS = (OSError, ValueError, AssertionError, cv2.error)
 
 
 class LoaderReport:
@@ -176,7 +183,7 @@ class ClassUniformDataset:
             data_info = self.get_data_info(idx, attempt)
             try:
                 data = self.dataset.pipeline(data_info)
-            except Exception as err:  # noqa: BLE001 (named and re-raised)
+            except SAMPLE_ERRORS as err:
                 bad = self._bad_sample(idx, attempt, data_info, err)
                 if not self.skip_bad_samples:
                     raise bad from err
