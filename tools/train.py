@@ -4,12 +4,14 @@ Examples::
 
     python tools/train.py configs/synthetic/seamless_hrnet-slim_crop-256_1200i_synthetic.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume            # resume the latest
+    python tools/train.py CONFIG --resume --resume-fallback     # ... or the newest intact one
     python tools/train.py CONFIG --cfg-options train_cfg.max_iters=10
     bash tools/dist_train.sh CONFIG 8                                      # distributed
 """
 import argparse
 
 from mmengine.config import Config
+from mmpanoptic_cabb.utils.checkpoint import resumable_checkpoint
 from mmpanoptic_cabb.utils.cli import runner_from_command_line
 
 
@@ -27,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint; without a path, resume from '
         'the latest checkpoint in the work directory')
+    parser.add_argument(
+        '--resume-fallback', action='store_true',
+        help='with --resume: if the checkpoint is truncated or corrupt, '
+        'resume from the newest intact earlier one of its directory '
+        '(without this flag such a checkpoint stops with an error naming it)')
     return parser
 
 
@@ -48,6 +55,10 @@ def apply_args(cfg: Config, args: argparse.Namespace) -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.resume_fallback:
+        if args.resume is None:
+            raise RuntimeError('--resume-fallback needs --resume')
+        cfg.load_from = resumable_checkpoint(cfg.work_dir, cfg.load_from)
 
 
 def main() -> None:

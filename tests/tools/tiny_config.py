@@ -56,8 +56,7 @@ def make_tiny_cfg(data_root: str, work_dir: str, max_iters: int = 2,
              end=max_iters)
     ]
     cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
-                                        interval=max_iters)
+    cfg.default_hooks.checkpoint.interval = max_iters
     for loader_name in ('train_dataloader', 'val_dataloader',
                         'test_dataloader'):
         loader = cfg[loader_name]

@@ -3,9 +3,11 @@
 # the first 50 iterations, then lr_i = lr_0 * (1 - i / #steps) over 1200 iterations; gradients
 # clipped at norm 35 (training from scratch). PolyLR has no `end`: mmengine ends it with the
 # training loop, so `--cfg-options train_cfg.max_iters=N` rescales the whole decay.
+# ResumableIterBasedTrainLoop is mmengine's IterBasedTrainLoop (same uninterrupted run) that
+# continues a resumed run exactly and stops on a non-finite loss after saving the last good state.
 max_iters = 1200
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -62,6 +62,34 @@ def panoptic_to_semantic_and_instances(
     return _gather(sem_table, compact), _gather(inst_table, compact)
 
 
+def segment_id_mismatch(pan_ids: np.ndarray, segment_ids: Sequence[int]
+                        ) -> Tuple[np.ndarray, np.ndarray]:
+    """Segment ids of a panoptic id map that its JSON does not list, and back.
+
+    Args:
+        pan_ids (np.ndarray): (H, W) non-negative integer segment ids (0 =
+            void).
+        segment_ids (Sequence[int]): Ids of the JSON's ``segments_info``.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``(unknown, missing)``: sorted ids
+        present in the map but not in the JSON (0 excluded), and JSON ids
+        with no pixel in the map.
+    """
+    segment_ids = np.asarray(segment_ids, dtype=np.int64).reshape(-1)
+    max_id = int(pan_ids.max()) if pan_ids.size else 0
+    if segment_ids.size:
+        max_id = max(max_id, int(segment_ids.max()))
+    present = np.zeros(max_id + 1, dtype=bool)
+    present[pan_ids] = True
+    listed = np.zeros(max_id + 1, dtype=bool)
+    listed[segment_ids] = True
+    listed[0] = True
+    unknown = np.flatnonzero(present & ~listed)
+    missing = np.unique(segment_ids[~present[segment_ids]])
+    return unknown, missing
+
+
 def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``table[index]``, with cv2's 8-bit LUT when everything fits 8 bits."""
     if index.dtype == np.uint8 and table.size <= 256 and (

@@ -12,7 +12,8 @@ from mmpanoptic_cabb.structures.errors import PanopticFormatError
 from mmpanoptic_cabb.structures.panoptic_png import (bgr2id,
                                                      decode_panoptic_png)
 from ..samplers.class_index import is_instance_segment
-from .inst_map_ops import VOID_LABEL, panoptic_to_semantic_and_instances
+from .inst_map_ops import (VOID_LABEL, panoptic_to_semantic_and_instances,
+                           segment_id_mismatch)
 
 
 @TRANSFORMS.register_module()
@@ -75,6 +76,11 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
             libspng when installed, else OpenCV), others go through
             ``mmcv.imfrombytes``. Defaults to 'cv2'.
         backend_args (dict, optional): File backend arguments.
+        check_ids (bool): Check that the PNG's segment ids are those of
+            ``segments_info`` (both ways) and raise a
+            :class:`~mmpanoptic_cabb.structures.errors.PanopticFormatError`
+            naming the PNG and the first offending id otherwise. Defaults to
+            True.
     """
 
     def __init__(self,
@@ -84,7 +90,8 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
                  with_inst_map: bool = True,
                  box_type: str = 'hbox',
                  imdecode_backend: str = 'cv2',
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 check_ids: bool = True) -> None:
         super().__init__(
             with_bbox=with_bbox,
             with_label=with_label,
@@ -95,6 +102,7 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
             imdecode_backend=imdecode_backend,
             backend_args=backend_args)
         self.with_inst_map = with_inst_map
+        self.check_ids = check_ids
 
     def _read_panoptic_ids(self, path: str) -> np.ndarray:
         """Decode the panoptic PNG into a uint32 segment id map."""
@@ -127,6 +135,8 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
         seg_dtype = np.uint8 if max(labels, default=0) < VOID_LABEL \
             else np.int32
         pan_ids = self._read_panoptic_ids(results['seg_map_path'])
+        if self.check_ids:
+            self._check_ids(pan_ids, segments, results['seg_map_path'])
         seg_map, inst_map = panoptic_to_semantic_and_instances(
             pan_ids, [s['id'] for s in segments], labels, instance_ids,
             seg_dtype)
@@ -134,6 +144,24 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
             results['gt_seg_map'] = seg_map
         if self.with_inst_map:
             results['gt_inst_map'] = inst_map
+
+    @staticmethod
+    def _check_ids(pan_ids: np.ndarray, segments: list, path: str) -> None:
+        """Raise if the PNG's segment ids differ from the JSON's."""
+        unknown, missing = segment_id_mismatch(pan_ids,
+                                               [s['id'] for s in segments])
+        if unknown.size:
+            raise PanopticFormatError(
+                f'panoptic PNG {path!r}: segment id {int(unknown[0])} is in '
+                f'the PNG but not in the JSON (ids not in the JSON: '
+                f'{unknown[:10].tolist()})', image=osp.basename(path),
+                segment_id=int(unknown[0]))
+        if missing.size:
+            raise PanopticFormatError(
+                f'panoptic PNG {path!r}: segment id {int(missing[0])} is in '
+                f'the JSON but not in the PNG (JSON ids without pixels: '
+                f'{missing[:10].tolist()})', image=osp.basename(path),
+                segment_id=int(missing[0]))
 
     def transform(self, results: dict) -> dict:
         """Load boxes, labels, the semantic map and the instance id map.
@@ -158,6 +186,7 @@ class LoadPanopticAnnotationsLean(LoadAnnotations):
         repr_str += f'with_label={self.with_label}, '
         repr_str += f'with_seg={self.with_seg}, '
         repr_str += f'with_inst_map={self.with_inst_map}, '
+        repr_str += f'check_ids={self.check_ids}, '
         repr_str += f"imdecode_backend='{self.imdecode_backend}', "
         repr_str += f'backend_args={self.backend_args})'
         return repr_str

@@ -15,6 +15,7 @@ from mmpanoptic_cabb.datasets.transforms import (InstMapToMasks,
                                                  PanopticRandomFlip,
                                                  PanopticResize,
                                                  TruncationAwareRandomCrop)
+from mmpanoptic_cabb.structures.errors import PanopticFormatError
 from mmpanoptic_cabb.structures.panoptic_png import write_panoptic_png
 
 
@@ -102,8 +103,10 @@ def run(transforms, results):
 
 def test_lean_loading_outputs(tmp_path, mmdet_loader):
     info, pan = write_sample(tmp_path)
+    # the sample has an id that its JSON does not list: mmdet makes it void,
+    # so does the lean loader once its id check is off
     lean = run([LoadImageFromFile(),
-                LoadPanopticAnnotationsLean()], dict(info))
+                LoadPanopticAnnotationsLean(check_ids=False)], dict(info))
     ref = run([LoadImageFromFile(), mmdet_loader], dict(info))
     assert 'gt_masks' not in lean
     assert lean['gt_seg_map'].dtype == np.uint8
@@ -144,7 +147,7 @@ def test_same_training_sample_as_mmdet(tmp_path, mmdet_loader, seed, offset,
         min(offset[1], img_hw[1] - crop_hw[1]))
     lean = run([
         LoadImageFromFile(),
-        LoadPanopticAnnotationsLean(),
+        LoadPanopticAnnotationsLean(check_ids=False),
         PanopticResize(scale_factor=scale, keep_ratio=True),
         PanopticRandomFlip(prob=1.0, direction='horizontal'), crop,
         InstMapToMasks()
@@ -178,3 +181,20 @@ def test_mismatched_instances_raise(tmp_path):
     with pytest.raises(ValueError):
         LoadPanopticAnnotationsLean()(dict(info))
     assert 'with_inst_map=True' in repr(LoadPanopticAnnotationsLean())
+
+
+def test_png_ids_must_match_the_json(tmp_path):
+    info, pan = write_sample(tmp_path)
+    with pytest.raises(PanopticFormatError) as err:
+        LoadPanopticAnnotationsLean()(dict(info))
+    assert err.value.segment_id == 77777
+    assert info['seg_map_path'] in str(err.value)
+    assert 'segment id 77777 is in the PNG but not in the JSON' in str(
+        err.value)
+    listed = dict(info, segments_info=info['segments_info'] + [
+        dict(id=77777, category=4, is_thing=False, iscrowd=False),
+        dict(id=123, category=4, is_thing=False, iscrowd=False)])
+    with pytest.raises(PanopticFormatError,
+                       match='segment id 123 is in the JSON but not in'):
+        LoadPanopticAnnotationsLean()(listed)
+    assert 'check_ids=True' in repr(LoadPanopticAnnotationsLean())
