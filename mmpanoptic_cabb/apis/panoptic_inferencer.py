@@ -14,6 +14,7 @@ from mmengine.infer import BaseInferencer
 
 from mmpanoptic_cabb.utils.errors import (ToolInputError, check_writable_dir,
                                           read_image)
+from mmpanoptic_cabb.utils.progress import track
 from .inference import init_panoptic_model, resolve_config
 from .panoptic_output import instances_to_dict, to_coco_panoptic
 
@@ -51,8 +52,9 @@ class PanopticInferencer(BaseInferencer):
         weights (str, optional): Checkpoint; None keeps random weights.
         device (str): Device. Defaults to 'cpu'.
         cfg_options (dict, optional): Overrides merged into the config.
-        show_progress (bool): Progress bar over the batches. Defaults to
-            True.
+        show_progress (bool, optional): Progress bar over the batches (on
+            stderr, with ETA); None shows it on a terminal
+            (:mod:`mmpanoptic_cabb.utils.progress`). Defaults to None.
     """
 
     preprocess_kwargs: set = set()
@@ -65,7 +67,7 @@ class PanopticInferencer(BaseInferencer):
                  weights: Optional[str] = None,
                  device: str = 'cpu',
                  cfg_options: Optional[dict] = None,
-                 show_progress: bool = True) -> None:
+                 show_progress: Optional[bool] = None) -> None:
         if isinstance(model, str):
             cfg = Config.fromfile(resolve_config(model))
         elif isinstance(model, (Config, ConfigDict)):
@@ -222,10 +224,9 @@ class PanopticInferencer(BaseInferencer):
             else ''
         predictions, visualization = [], []
         batches = self._batches(named, batch_size)
-        if self.show_progress:
-            from rich.progress import track
-            batches = track(batches, description='Inference',
-                            total=-(-len(named) // batch_size))
+        batches = track(batches, total=-(-len(named) // batch_size),
+                        description=f'inference: {len(named)} images',
+                        enabled=self.show_progress)
         try:
             for batch in batches:
                 images = [item if isinstance(item, np.ndarray) else

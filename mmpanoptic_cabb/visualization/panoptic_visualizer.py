@@ -50,7 +50,8 @@ class PanopticVisualizer(DetLocalVisualizer):
     outward, without limit; drawn up to the canvas edge with an arrow, see
     :func:`.panoptic_drawing.cabb_feasible_region`). For an ISUS sample
     (``isus_level >= 0``) the sampled instance (``sampled_gt_instance``) is
-    drawn thick in yellow with its target pyramid level and ``sigma``.
+    drawn thick in yellow, its target pyramid level and ``sigma`` written
+    in the bottom margin. A legend is written in the top margin.
 
     Args:
         name (str): Instance name. Defaults to 'visualizer'.
@@ -139,7 +140,7 @@ class PanopticVisualizer(DetLocalVisualizer):
         Returns:
             np.ndarray: (H + 2 margin, W + 2 margin, 3) uint8 RGB.
         """
-        classes, _, palette = self._meta()
+        _, _, palette = self._meta()
         h, w = image.shape[:2]
         m = self.margin
         drawn = image.astype(np.float32)
@@ -190,8 +191,8 @@ class PanopticVisualizer(DetLocalVisualizer):
             color = palette[labels[k]] if labels[k] < len(palette) else \
                 (255, 255, 255)
             self._draw_box_sides(shifted[k], truncated[k], color)
-        self._draw_isus(data_sample, shifted, classes)
-        self._draw_legend(truncated.any(), w + 2 * m)
+        self._draw_isus(data_sample, shifted, h + 2 * m)
+        self._draw_legend(bool(truncated.any()))
         return self.get_image()
 
     def _draw_box_sides(self, box: np.ndarray, truncated: np.ndarray,
@@ -230,29 +231,29 @@ class PanopticVisualizer(DetLocalVisualizer):
                                length_includes_head=True, color=rgb))
 
     def _draw_isus(self, data_sample, boxes: np.ndarray,
-                   classes: list) -> None:
+                   canvas_height: int) -> None:
         meta = data_sample.metainfo
         level = meta.get('isus_level', -1)
         row = meta.get('sampled_gt_instance', -1)
         if level is None or level < 0 or row is None or \
                 not 0 <= row < len(boxes):
             return
-        box = boxes[row]
-        self.draw_bboxes(box[None], edge_colors=[ISUS_COLOR], line_widths=3)
+        self.draw_bboxes(boxes[row][None], edge_colors=[ISUS_COLOR],
+                         line_widths=3)
         sigma = meta.get('isus_sigma', float('nan'))
         self.draw_texts(
-            f'ISUS: level {level}, sigma {sigma:.2f}',
-            np.array([box[0] + 2, box[1] + 2]), font_sizes=self.font_size,
-            colors='black', vertical_alignments='top',
+            f'yellow: ISUS instance, level {level}, sigma {sigma:.2f}',
+            np.array([2, canvas_height - 2]), font_sizes=self.font_size,
+            colors='black', vertical_alignments='bottom',
             bboxes=dict(facecolor=np.array(ISUS_COLOR) / 255, alpha=0.8,
                         pad=0.5, edgecolor='none'))
 
-    def _draw_legend(self, any_truncated: bool, width: int) -> None:
-        text = 'box: solid side = object edge'
+    def _draw_legend(self, any_truncated: bool) -> None:
+        text = 'solid: object edge'
         if any_truncated:
-            text += ('; red dashed = cut by the crop; hatched = CABB '
-                     'feasible region (cut sides free outward)')
-        self.draw_texts(text, np.array([2, 2]), font_sizes=self.font_size,
+            text += ('; red dashed: cut by the crop\nhatched: CABB feasible '
+                     'region (cut sides free outward)')
+        self.draw_texts(text, np.array([2, 1]), font_sizes=self.font_size,
                         colors='black', vertical_alignments='top')
 
     # ------------------------------------------------------------ entry
