@@ -8,6 +8,9 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000,
                     max_keep_ckpts=2))
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+# Every log line names every loss, the ETA and the memory: mmengine logs CUDA memory, this hook the
+# process's peak resident memory (MiB) on CPU runs.
+custom_hooks = [dict(type='ProcessMemoryHook')]
 
 # The paper fixes the controllable sources of randomness (Sec. 4.1): every variant of a config sees
 # the same sequence of class-uniform draws and starts from the same initial weights.

@@ -1,0 +1,4 @@
+"""Runner hooks."""
+from .hooks import ProcessMemoryHook
+
+__all__ = ['ProcessMemoryHook']
