@@ -92,7 +92,7 @@ def plot_ap_by_size(series: Sequence[Tuple[str, BucketValues]],
         ticks = [bucket_title(b) for b in buckets]
         if bucket_ranges:
             ticks = [
-                f'{t}\n{bucket_ranges[b][0]:.0f}–{bucket_ranges[b][1]:.0f} px'
+                '{}\n{:.0f}–{:.0f} px'.format(t, *bucket_ranges[b][:2])
                 if b in bucket_ranges else t for t, b in zip(ticks, buckets)
             ]
         ax.set_xticks(range(len(buckets)))

@@ -38,7 +38,8 @@ class PanopticInferencer(BaseInferencer):
     With ``out_dir`` it writes, as it goes (a failure keeps what was
     written, and the JSON files list the images done):
 
-    - ``panoptic/<name>.png``: COCO panoptic PNG (``id = R + 256 G + 256² B``);
+    - ``panoptic/<name>.png``: COCO panoptic PNG
+      (``id = R + 256 G + 256² B``);
     - ``panoptic.json``: ``images``, ``annotations`` (``file_name``,
       ``segments_info``) and ``categories`` (``id``, ``name``, ``isthing``;
       ids of ``test_evaluator.ann_file`` when that file exists, else the

@@ -66,7 +66,8 @@ def instance_color(base: Sequence[int], instance: int) -> Tuple[int, int, int]:
 
 
 def colorize_panoptic(image: np.ndarray, pan: np.ndarray,
-                      segments: Sequence[dict], palette: Sequence[Sequence[int]],
+                      segments: Sequence[dict],
+                      palette: Sequence[Sequence[int]],
                       alpha: float = 0.6) -> np.ndarray:
     """Blend every segment's colour over the image; void stays as it is.
 

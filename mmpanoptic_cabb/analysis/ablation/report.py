@@ -208,7 +208,8 @@ def render_table(records: Sequence[dict], variants: Sequence[str],
                       if r.get('area_buckets')), None)
         if edges:
             lines.append('Bucket areas (pixels, full resolution): ' +
-                         ', '.join(f'{bucket_title(k)}: {v[0]:.0f}–{v[1]:.0f}'
+                         ', '.join(f'{bucket_title(k)}: '
+                                   f'{v[0]:.0f}–{v[1]:.0f}'
                                    for k, v in edges.items()) + '.')
         lines.append('')
         header = ['Variant', 'AP', 'n'] + [bucket_title(b) for b in buckets]

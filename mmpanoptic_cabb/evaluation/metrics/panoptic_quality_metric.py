@@ -392,7 +392,8 @@ class PanopticQualityMetric(BaseMetric):
             PQ_dagger_th, PQ_dagger_st, PC, PC_th, PC_st, mIoU`` and, with
             instance predictions, ``bbox_mAP...``/``segm_mAP...`` (with the
             area-percentile buckets ``<type>_mAP_p<lo>-<hi>``), with
-            ``classwise`` ``PQ_class_<name>`` (all in percent). Empty with ``format_only``.
+            ``classwise`` ``PQ_class_<name>`` (all in percent). Empty with
+            ``format_only``.
         """
         logger: MMLogger = MMLogger.get_current_instance()
         meta = self._class_info()
