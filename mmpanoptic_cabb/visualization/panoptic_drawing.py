@@ -7,7 +7,8 @@
 - :func:`segment_outlines`: the pixels on the border of every thing segment;
 - :func:`label_anchor`: a pixel of a segment near its centre to write its name;
 - :func:`cabb_feasible_region`: the union of the boxes the CABB loss accepts
-  for a truncated ground-truth box (Fig. 3 of the paper).
+  for a truncated ground-truth box (Fig. 3 of the paper), and
+  :func:`feasible_bands`: that region outside the visible box, as rectangles.
 """
 from typing import List, Sequence, Tuple
 
@@ -159,3 +160,25 @@ def cabb_feasible_region(box: Sequence[float], truncated: Sequence[bool],
         if truncated[side]:
             region[side] = float(bounds[side])
     return tuple(region)
+
+
+def feasible_bands(box: Sequence[float], region: Sequence[float]
+                   ) -> List[Tuple[float, float, float, float]]:
+    """The part of a feasible region outside the visible box, as rectangles.
+
+    Args:
+        box (Sequence[float]): ``(x1, y1, x2, y2)`` visible box.
+        region (Sequence[float]): Its region from
+            :func:`cabb_feasible_region` (contains the box).
+
+    Returns:
+        list[tuple]: Non-overlapping ``(x1, y1, x2, y2)`` rectangles of
+        positive area whose union is ``region`` minus ``box``: the bands left
+        and right of the box (full region height) and above and below it
+        (box width).
+    """
+    bx1, by1, bx2, by2 = (float(v) for v in box)
+    rx1, ry1, rx2, ry2 = (float(v) for v in region)
+    bands = [(rx1, ry1, bx1, ry2), (bx2, ry1, rx2, ry2),
+             (bx1, ry1, bx2, by1), (bx1, by2, bx2, ry2)]
+    return [b for b in bands if b[2] > b[0] and b[3] > b[1]]

@@ -10,8 +10,8 @@ from mmdet.visualization import DetLocalVisualizer
 from mmpanoptic_cabb.structures.box_sides import (BOTTOM, LEFT, NUM_SIDES,
                                                   RIGHT, TOP)
 from .panoptic_drawing import (cabb_feasible_region, colorize_panoptic,
-                               instance_color, label_anchor, panoptic_segments,
-                               segment_outlines)
+                               feasible_bands, instance_color, label_anchor,
+                               panoptic_segments, segment_outlines)
 
 #: Colour of truncated sides and of the CABB feasible region (RGB).
 TRUNCATED_COLOR = (230, 25, 75)
@@ -45,9 +45,10 @@ class PanopticVisualizer(DetLocalVisualizer):
     margin of ``margin`` pixels on every side, the semantic ground truth
     blended in, every instance outlined and its box drawn, untruncated sides
     solid and truncated sides dashed in red. For a box with a truncated side
-    the CABB feasible region is drawn hatched: the union of the boxes the
-    CABB loss accepts (untruncated sides fixed, truncated sides anywhere
-    outward, without limit; drawn up to the canvas edge with an arrow, see
+    the CABB feasible region is drawn hatched beyond the visible box: the
+    union of the boxes the CABB loss accepts (untruncated sides fixed,
+    truncated sides anywhere outward, without limit; drawn up to the canvas
+    edge with an arrow per free side, see
     :func:`.panoptic_drawing.cabb_feasible_region`). For an ISUS sample
     (``isus_level >= 0``) the sampled instance (``sampled_gt_instance``) is
     drawn thick in yellow, its target pyramid level and ``sigma`` written
@@ -210,12 +211,14 @@ class PanopticVisualizer(DetLocalVisualizer):
     def _draw_feasible_region(self, box: np.ndarray, truncated: np.ndarray,
                               bounds: Sequence[float]) -> None:
         from matplotlib.patches import FancyArrow, Rectangle
-        x1, y1, x2, y2 = cabb_feasible_region(box, truncated, bounds)
+        region = cabb_feasible_region(box, truncated, bounds)
         rgb = np.array(TRUNCATED_COLOR) / 255
-        self.ax_save.add_patch(
-            Rectangle((x1, y1), x2 - x1, y2 - y1, facecolor=(*rgb, 0.15),
-                      edgecolor=(*rgb, 0.8), hatch='///', linewidth=0.3,
-                      linestyle=':'))
+        # the region beyond the visible box: where the cut sides may lie
+        for x1, y1, x2, y2 in feasible_bands(box, region):
+            self.ax_save.add_patch(
+                Rectangle((x1, y1), x2 - x1, y2 - y1,
+                          facecolor=(*rgb, 0.15), edgecolor=(*rgb, 0.7),
+                          hatch='//', linewidth=0))
         bx1, by1, bx2, by2 = box
         cx, cy = (bx1 + bx2) / 2, (by1 + by2) / 2
         length = self.margin * 0.8
@@ -249,12 +252,13 @@ class PanopticVisualizer(DetLocalVisualizer):
                         pad=0.5, edgecolor='none'))
 
     def _draw_legend(self, any_truncated: bool) -> None:
-        text = 'solid: object edge'
+        text = 'box side: solid = object edge'
         if any_truncated:
-            text += ('; red dashed: cut by the crop\nhatched: CABB feasible '
-                     'region (cut sides free outward)')
+            text += ', red dashed = cut\nhatched: CABB feasible region'
         self.draw_texts(text, np.array([2, 1]), font_sizes=self.font_size,
-                        colors='black', vertical_alignments='top')
+                        colors='black', vertical_alignments='top',
+                        bboxes=dict(facecolor='white', alpha=0.8, pad=0.5,
+                                    edgecolor='none'))
 
     # ------------------------------------------------------------ entry
     @master_only

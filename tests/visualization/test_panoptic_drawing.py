@@ -105,3 +105,21 @@ def test_boxes_the_cabb_loss_targets_lie_in_the_drawn_region(
     # and the target contains the visible box (truncated sides go outward)
     assert (box[:2] <= gt[:2] + tol[:2]).all()
     assert (box[2:] >= gt[2:] - tol[2:]).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.booleans(), min_size=4, max_size=4),
+       st.integers(5, 20), st.integers(5, 20), st.integers(1, 10),
+       st.integers(1, 10))
+def test_bands_tile_the_region_outside_the_box(truncated, x1, y1, w, h):
+    from mmpanoptic_cabb.visualization.panoptic_drawing import feasible_bands
+    box, bounds = (x1, y1, x1 + w, y1 + h), (0, 0, 40, 40)
+    region = cabb_feasible_region(box, truncated, bounds)
+    grid = np.zeros((40, 40), dtype=int)
+    for bx1, by1, bx2, by2 in feasible_bands(box, region):
+        grid[int(by1):int(by2), int(bx1):int(bx2)] += 1
+    expected = np.zeros((40, 40), dtype=int)
+    rx1, ry1, rx2, ry2 = (int(v) for v in region)
+    expected[ry1:ry2, rx1:rx2] = 1
+    expected[y1:y1 + h, x1:x1 + w] = 0
+    assert np.array_equal(grid, expected)

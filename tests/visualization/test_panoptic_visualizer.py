@@ -65,12 +65,13 @@ def test_prediction_colours_segments_and_outlines_things(visualizer):
     drawn = visualizer.get_image()
     assert drawn.shape == (h, w, 3)
     road = np.array(synthetic_metainfo()['palette'][4])
-    expected = (0.4 * 90 + 0.6 * road + 0.5).astype(np.uint8)
+    a = visualizer.alpha
+    expected = ((1 - a) * 90 + a * road + 0.5).astype(np.uint8)
     assert np.abs(drawn[h - 2, 2].astype(int) - expected).max() <= 1
     assert drawn[10, 45].tolist() == [255, 255, 255]  # car's top outline
     car = np.array(synthetic_metainfo()['palette'][0])
     inside = drawn[15, 20].astype(int)  # car colour, shifted per instance
-    assert np.abs(inside - (0.4 * 90 + 0.6 * car)).max() <= 0.6 * 60 + 1
+    assert np.abs(inside - ((1 - a) * 90 + a * car)).max() <= a * 60 + 1
     assert inside.tolist() != drawn[h - 2, 2].tolist()
 
 
@@ -99,7 +100,7 @@ def test_training_sample_draws_the_cabb_region_in_the_margin(visualizer):
     margin = np.array(MARGIN_COLOR)
     # left of the truncated box (rows 10..30 of the crop), in the margin:
     # the hatched region, tinted towards the truncation colour
-    band = drawn[MARGIN + 14:MARGIN + 26, 2:MARGIN - 8]
+    band = drawn[MARGIN + 20:MARGIN + 28, 2:MARGIN - 8]
     red = np.array(TRUNCATED_COLOR)
     assert np.abs(band - margin).sum(axis=-1).mean() > 10
     assert (np.abs(band - red).sum(-1) < np.abs(margin - red).sum()).all()
@@ -113,7 +114,7 @@ def test_training_sample_without_truncation_has_no_region(visualizer):
     sample.gt_instances.truncated[:] = False
     visualizer.add_datasample('crop', _image(), sample, draw_pred=False)
     drawn = visualizer.get_image().astype(int)
-    band = drawn[MARGIN + 14:MARGIN + 26, 2:MARGIN - 8]
+    band = drawn[MARGIN + 20:MARGIN + 28, 2:MARGIN - 8]
     assert (band == np.array(MARGIN_COLOR)).all()
 
 

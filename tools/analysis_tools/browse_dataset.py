@@ -14,12 +14,15 @@ Example::
         --output-dir work_dirs/browse --num 8 --not-show
 
 A sample is written as ``<output-dir>/<k>_<image name>.png`` (``k`` the draw
-number: class-uniform draws repeat images).
+number: class-uniform draws repeat images). The draws and augmentations are
+seeded with ``--seed`` (default: the config's ``randomness.seed``), so a
+command gives the same drawings every time.
 """
 import argparse
 import os
 import os.path as osp
 import sys
+import time
 from typing import List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
@@ -39,6 +42,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='do not show the drawings in a window')
     parser.add_argument('--show-interval', type=float, default=2,
                         help='seconds each drawing is shown')
+    parser.add_argument('--seed', type=int, default=None,
+                        help='seed of the draws and augmentations (default: '
+                        'the config\'s randomness.seed)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
     return parser.parse_args(argv)
@@ -57,8 +63,16 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     if args.output_dir is not None:
         check_writable_dir(args.output_dir)
+    seed = args.seed if args.seed is not None else cfg.get(
+        'randomness', {}).get('seed')
+    if seed is not None:  # the same drawings for the same command
+        from mmengine.runner import set_random_seed
+        set_random_seed(seed)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    visualizer = VISUALIZERS.build(cfg.visualizer)
+    vis_cfg = cfg.visualizer.copy()
+    vis_cfg.pop('vis_backends', None)  # drawings go to --output-dir
+    vis_cfg['name'] = f'browse_dataset_{time.time()}'
+    visualizer = VISUALIZERS.build(vis_cfg)
     visualizer.dataset_meta = dataset.metainfo
     num = len(dataset) if args.num is None else min(args.num, len(dataset))
     written = []
