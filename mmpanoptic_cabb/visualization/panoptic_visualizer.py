@@ -56,8 +56,8 @@ class PanopticVisualizer(DetLocalVisualizer):
 
     Args:
         name (str): Instance name. Defaults to 'visualizer'.
-        margin (int): Canvas margin around a training crop, pixels.
-            Defaults to 32.
+        margin (int): Canvas margin around a training crop, pixels (the
+            legend needs about 30). Defaults to 40.
         font_size (int): Size of the class names. Defaults to 9.
         **kwargs: Those of ``DetLocalVisualizer`` (``alpha``, ``line_width``,
             ``vis_backends``, ``save_dir``, ...).
@@ -65,7 +65,7 @@ class PanopticVisualizer(DetLocalVisualizer):
 
     def __init__(self,
                  name: str = 'visualizer',
-                 margin: int = 32,
+                 margin: int = 40,
                  font_size: int = 9,
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
@@ -255,7 +255,8 @@ class PanopticVisualizer(DetLocalVisualizer):
         text = 'box side: solid = object edge'
         if any_truncated:
             text += ', red dashed = cut\nhatched: CABB feasible region'
-        self.draw_texts(text, np.array([2, 1]), font_sizes=self.font_size,
+        self.draw_texts(text, np.array([2, 1]),
+                        font_sizes=max(6, self.font_size - 1),
                         colors='black', vertical_alignments='top',
                         bboxes=dict(facecolor='white', alpha=0.8, pad=0.5,
                                     edgecolor='none'))

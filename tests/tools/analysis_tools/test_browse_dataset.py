@@ -15,7 +15,7 @@ CLI = load_tool('analysis_tools', 'browse_dataset')
 ISUS_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'synthetic',
     'seamless_hrnet-slim_crop-256-cabb-isus_1200i_synthetic.py')
-CROP, MARGIN = 96, 32
+CROP, MARGIN = 96, 40
 
 
 def test_writes_one_drawing_per_sample(tiny_synthetic_root, tmp_path):
