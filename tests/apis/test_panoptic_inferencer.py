@@ -212,3 +212,28 @@ def test_output_folder_not_writable(inferencer, images, tmp_path):
 def test_folder_without_images_is_named(inferencer, tmp_path):
     with pytest.raises(ToolInputError, match='holds no image'):
         inferencer(str(tmp_path))
+
+
+def test_demo_cli_on_a_folder(images, gt_json, tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        '_image_demo', osp.join(REPO_ROOT, 'demo', 'image_demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    folder, _ = images
+    out = str(tmp_path / 'demo')
+    options = [f'{k}={v}' for k, v in CFG_OPTIONS.items()] + [
+        f'test_evaluator.ann_file={gt_json}',
+        # the test Resize (step 1) at a shortest side of 128
+        'test_dataloader.dataset.pipeline.1.scale=(1024,128)'
+    ]
+    torch.manual_seed(0)
+    result = demo.main([folder, CONFIG_NAME, '--out-dir', out,
+                        '--cfg-options', *options])
+    assert [p['name'] for p in result['predictions']] == ['img_0', 'img_1']
+    _check_written(out, ['img_0', 'img_1'], (H, W))
+    single = str(tmp_path / 'one.png')
+    demo.main([osp.join(folder, 'img_1.png'), CONFIG_NAME, '--out-file',
+               single, '--cfg-options', *options])
+    drawn = cv2.imread(single)
+    assert drawn is not None and drawn.shape[:2] == (H, W)
