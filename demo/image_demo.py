@@ -46,6 +46,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='do not write the overlays')
     parser.add_argument('--no-save-pred', action='store_true',
                         help='do not write the PNGs and JSON files')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed set before the model is built (random '
+                        'weights without a checkpoint are then the same '
+                        'every run); default 0')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
     args = parser.parse_args(argv)
@@ -64,6 +68,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     from mmpanoptic_cabb.apis import PanopticInferencer
     from mmpanoptic_cabb.utils.errors import ToolInputError, \
         check_writable_dir
+    from mmengine.runner import set_random_seed
+    set_random_seed(args.seed)
     cfg_options = dict(args.cfg_options or {})
     cfg_options.setdefault('visualizer.alpha', args.alpha)
     inferencer = PanopticInferencer(args.config, args.checkpoint,
