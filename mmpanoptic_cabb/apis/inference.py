@@ -10,7 +10,8 @@ import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
 
-from mmpanoptic_cabb.utils.errors import ToolInputError, check_config_path
+from mmdet.structures import DetDataSample
+from mmpanoptic_cabb.utils.errors import ToolInputError
 
 ImageType = Union[str, np.ndarray]
 
@@ -162,7 +163,7 @@ def init_panoptic_model(config: Union[str, Config],
 
 
 def inference_panoptic(model, imgs: Union[ImageType, Sequence[ImageType]]
-                       ) -> Union['DetDataSample', List]:  # noqa: F821
+                       ) -> Union[DetDataSample, List]:
     """Run a panoptic segmentor on one image or a list of images (full resolution pipeline).
 
     The test pipeline is built from a copy of ``model.cfg``: mmdet's ``inference_detector``

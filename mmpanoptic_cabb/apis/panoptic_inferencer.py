@@ -78,7 +78,6 @@ class PanopticInferencer(BaseInferencer):
                             f'not {type(model).__name__}')
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
-        self.show_progress = show_progress
         super().__init__(model=cfg, weights=weights, device=device,
                          scope='mmdet')
         self.show_progress = show_progress

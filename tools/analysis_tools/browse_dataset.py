@@ -19,7 +19,6 @@ seeded with ``--seed`` (default: the config's ``randomness.seed``), so a
 command gives the same drawings every time.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
