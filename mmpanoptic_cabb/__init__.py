@@ -19,7 +19,7 @@ if not (digit_version(_MMCV_MIN) <= digit_version(mmcv.__version__) <
         f'mmcv>={_MMCV_MIN},<{_MMCV_MAX} (the range mmdet {mmdet.__version__} '
         'supports).')
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration)
+from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401  (registration)
 from .utils.checkpoint import register_checkpoint_loader  # noqa: E402
 
 register_checkpoint_loader()

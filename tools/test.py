@@ -50,8 +50,6 @@ def apply_args(cfg: Config, args: argparse.Namespace) -> None:
                 '--show-dir needs a DetVisualizationHook')
         vis_hook.draw = True
         vis_hook.test_out_dir = args.show_dir
-        # mmdet's visualiser draws instance masks from a bool stack, not RLEs
-        cfg.model.test_cfg.panoptic.instance_masks = 'bitmap'
 
 
 def main() -> None:

@@ -14,7 +14,16 @@ default_hooks = dict(
                     max_keep_ckpts=3),
     resume_state=dict(type='ResumeStateHook'))
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+# Every log line names every loss, the ETA and the memory: mmengine logs CUDA memory, this hook the
+# process's peak resident memory (MiB) on CPU runs.
+custom_hooks = [dict(type='ProcessMemoryHook')]
 
 # The paper fixes the controllable sources of randomness (Sec. 4.1): every variant of a config sees
 # the same sequence of class-uniform draws and starts from the same initial weights.
 randomness = dict(seed=0)
+
+# Panoptic overlays with class names and instance outlines for `tools/test.py --show-dir` and
+# `tools/analysis_tools/browse_dataset.py` (crops with truncated sides, CABB regions, ISUS levels).
+# TensorBoard as a further backend (needs `pip install tensorboard`):
+#   --cfg-options "visualizer.vis_backends=[dict(type='LocalVisBackend'),dict(type='TensorboardVisBackend')]"
+visualizer = dict(type='PanopticVisualizer')

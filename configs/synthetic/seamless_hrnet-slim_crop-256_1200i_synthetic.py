@@ -18,6 +18,3 @@ default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=200))
 # inference), and its image pooling averages over one crop's window (8x8 cells) instead of the
 # whole image, so full-image inference sees the context training saw.
 model = dict(semantic_head=dict(pooling_size=(8, 8), dilations=(1, 2, 3)))
-
-# mmdet's NumClassCheckHook does not know panoptic datasets.
-custom_hooks = []

@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 """Training engine: a loop that resumes exactly and stops clearly on a non-finite loss, the
 hook that stores its resume state in checkpoints, and atomic checkpoint writing (mmdet's
 ``LOOPS`` / ``HOOKS``, selected by the configs)."""
@@ -10,3 +11,9 @@ __all__ = [
     'AtomicCheckpointHook', 'NonFiniteLossCheck', 'ResumableIterBasedTrainLoop',
     'ResumeStateHook'
 ]
+=======
+"""Runner hooks."""
+from .hooks import ProcessMemoryHook
+
+__all__ = ['ProcessMemoryHook']
+>>>>>>> issue13

@@ -13,10 +13,11 @@ Every function takes the runs' records (``metrics.json`` contents, see
 import math
 import os
 import os.path as osp
-import re
 from datetime import datetime
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..plots import AP_TYPES, BUCKET_KEY, bucket_title
+from ..plots import plot_ap_by_size as plot_buckets
 from .common import fmt_seconds, write_text
 
 #: (metric key, column header) of the main table.
@@ -32,10 +33,6 @@ TABLE_COLUMNS = (
     ('PC_st', 'PC<sup>st</sup>'),
     ('PQ_dagger', 'PQ†'),
 )
-#: (metric key prefix, name) of the instance AP types.
-AP_TYPES = (('bbox', 'box'), ('segm', 'mask'))
-#: A bucket's AP key: ``<type>_mAP_p<low>-<high>``.
-BUCKET_KEY = re.compile(r'^(bbox|segm)_mAP_(p[\d.]+-[\d.]+)$')
 
 
 def mean_spread(values: Sequence[Optional[float]]
@@ -129,11 +126,6 @@ def format_stat(stat: Optional[Tuple[float, float, int]], n: int,
     return cell if count == n else f'{cell} ({count}/{n})'
 
 
-def _bucket_title(label: str) -> str:
-    """``p25-50`` -> ``25–50``."""
-    return label[1:].replace('-', '–')
-
-
 def render_table(records: Sequence[dict], variants: Sequence[str],
                  plot_name: Optional[str] = 'ap_by_size.png',
                  digits: int = 1) -> str:
@@ -216,10 +208,11 @@ def render_table(records: Sequence[dict], variants: Sequence[str],
                       if r.get('area_buckets')), None)
         if edges:
             lines.append('Bucket areas (pixels, full resolution): ' +
-                         ', '.join(f'{_bucket_title(k)}: {v[0]:.0f}–{v[1]:.0f}'
+                         ', '.join(f'{bucket_title(k)}: '
+                                   f'{v[0]:.0f}–{v[1]:.0f}'
                                    for k, v in edges.items()) + '.')
         lines.append('')
-        header = ['Variant', 'AP', 'n'] + [_bucket_title(b) for b in buckets]
+        header = ['Variant', 'AP', 'n'] + [bucket_title(b) for b in buckets]
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('| --- | --- | --: |' + ' --: |' * len(buckets))
         for name, a in agg.items():
@@ -267,49 +260,30 @@ def plot_ap_by_size(records: Sequence[dict], variants: Sequence[str],
                     path: str) -> None:
     """Fig. 5: box and mask AP per area-percentile bucket, two panels.
 
-    One line per variant (mean over its seeds), error bars = half the range.
+    One line per variant (mean over its seeds), error bars = half the range
+    (drawn by :func:`mmpanoptic_cabb.analysis.plots.plot_ap_by_size`).
 
     Args:
         records (Sequence[dict]): ``metrics.json`` contents.
         variants (Sequence[str]): Variants in legend order.
         path (str): Output PNG.
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
     agg = aggregate(records, variants)
     buckets = bucket_labels(records)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    width = 0.08
-    for ax, (prefix, title) in zip(axes, AP_TYPES):
-        for k, (name, a) in enumerate(agg.items()):
-            offset = (k - (len(agg) - 1) / 2) * width
-            xs, means, spreads = [], [], []
-            for i, b in enumerate(buckets):
+    series = []
+    for name, a in agg.items():
+        values = {prefix: {} for prefix, _ in AP_TYPES}
+        for prefix, _ in AP_TYPES:
+            for b in buckets:
                 stat = a['stats'].get(f'{prefix}_mAP_{b}')
-                if stat is None or stat[2] == 0:
-                    continue
-                xs.append(i + offset)
-                means.append(stat[0])
-                spreads.append(stat[1])
-            if xs:
-                ax.errorbar(xs, means, yerr=spreads, marker='o', ms=4,
-                            capsize=3, lw=1.5, label=f'{name} (n={a["n"]})')
-        ax.set_xticks(range(len(buckets)))
-        ax.set_xticklabels([_bucket_title(b) for b in buckets])
-        ax.set_xlabel('GT instance area percentile')
-        ax.set_title(f'{title} AP by object size')
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel('AP (%)')
-    if agg:
-        axes[1].legend(fontsize=8, loc='best')
+                if stat is not None and stat[2] > 0:
+                    values[prefix][b] = (stat[0], stat[1])
+        series.append((f'{name} (n={a["n"]})', values))
     iters = sorted({r['iters'] for r in records})
-    fig.suptitle(f'synthetic val, {"/".join(map(str, iters))} iterations; '
-                 'error bars: half the range over seeds', fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    plot_buckets(
+        series, path,
+        title=f'synthetic val, {"/".join(map(str, iters))} iterations; '
+        'error bars: half the range over seeds')
 
 
 def write_report(records: Sequence[dict], variants: Sequence[str],

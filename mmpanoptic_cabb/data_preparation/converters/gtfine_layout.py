@@ -1,5 +1,4 @@
 """Conversion of a split in Cityscapes' folder layout (Cityscapes, IDD).
-
 Source layout::
 
     {root}/leftImg8bit/{split}/{folder}/{stem}_leftImg8bit.png
@@ -12,6 +11,7 @@ output files are named.
 import os.path as osp
 from typing import Callable, Iterable, List, Tuple
 
+from mmpanoptic_cabb.utils.progress import track
 from .panoptic_io import (Classifier, PanopticSplitWriter, collect_files,
                           pair_files, panoptic_from_label_png, require_dir)
 
@@ -66,7 +66,8 @@ def convert_gtfine_split(root: str,
         collect_files(img_dir, IMAGE_SUFFIX, suffixes=image_suffixes),
         collect_files(ann_dir, instance_suffix), f'{dataset} {split}')
     with PanopticSplitWriter(out_dir, split, image_mode) as writer:
-        for key, img_path, ann_path in pairs:
+        for key, img_path, ann_path in track(
+                pairs, description=f'{dataset} {split}: {len(pairs)} images'):
             ids, segments_info = panoptic_from_label_png(
                 img_path, ann_path, classify)
             img_name, png_name = output_names(key, img_path)

@@ -21,6 +21,7 @@ from typing import Dict
 
 from mmpanoptic_cabb.datasets.categories import (
     MAPILLARY_VISTAS_V12_CATEGORIES, coco_categories)
+from mmpanoptic_cabb.utils.progress import track
 from .errors import (InvalidAnnotationError, MismatchedFilesError,
                      MissingInputError)
 from .panoptic_io import (PanopticSplitWriter, collect_files, image_size,
@@ -97,7 +98,10 @@ def convert_mapillary_vistas_split(root: str,
     anns = {ann['image_id']: ann for ann in coco['annotations']}
     images, annotations = [], []
     with PanopticSplitWriter(out_dir, out_split, image_mode) as writer:
-        for new_id, img in enumerate(coco['images'], start=1):
+        for new_id, img in enumerate(
+                track(coco['images'], description=f'Mapillary Vistas '
+                      f'{out_split}: {len(coco["images"])} images'),
+                start=1):
             img_path = osp.join(img_dir, img['file_name'])
             if not osp.isfile(img_path):
                 raise MismatchedFilesError(

@@ -24,6 +24,7 @@ from mmpanoptic_cabb.datasets.categories.synthetic import SYNTHETIC_CATEGORIES
 from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
                                                      write_panoptic_png)
 from mmpanoptic_cabb.structures.panoptic_segments import segment_stats
+from mmpanoptic_cabb.utils.progress import track
 from .scene import get_profile, render_scene
 
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
@@ -121,11 +122,14 @@ def write_synthetic_dataset(out_dir: str,
                     exist_ok=True)
         jobs = [(out_dir, seed, split, i, height, width, profile)
                 for i in range(num)]
+        description = f'synthetic {split}: {num} images'
         if nproc > 1 and num > 1:
             with get_context('spawn').Pool(min(nproc, num)) as pool:
-                records = pool.map(_write_one, jobs, chunksize=4)
+                records = list(track(pool.imap(_write_one, jobs, chunksize=4),
+                                     total=num, description=description))
         else:
-            records = [_write_one(j) for j in jobs]
+            records = [_write_one(j) for j in track(jobs,
+                                                    description=description)]
         info = dict(description='mmpanoptic_cabb synthetic panoptic dataset',
                     seed=seed, split=split)
         if profile != 'default':

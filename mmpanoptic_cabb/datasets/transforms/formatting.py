@@ -1,6 +1,8 @@
 """Packing that carries the truncation flags into ``gt_instances``."""
 from typing import Sequence
 
+import numpy as np
+
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
 from .lazy_resize import apply_pending_resize
@@ -9,7 +11,7 @@ from .truncation import empty_truncation
 #: mmdet's default meta keys plus those of class-uniform sampling and ISUS.
 META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
              'flip', 'flip_direction', 'sampled_class', 'sampled_instance',
-             'isus_sigma', 'isus_level')
+             'isus_sigma', 'isus_level', 'sampled_gt_instance')
 
 
 @TRANSFORMS.register_module()
@@ -34,18 +36,22 @@ class PackPanopticInputs(PackDetInputs):
     - gt_ignore_flags (optional)
     - gt_seg_map (optional)
     - gt_truncated (optional)
+    - sampled_instance (optional)
     - pending_resize (optional; carried out on the arrays and removed)
 
     Added Keys:
 
     - inputs
     - data_samples
+    - sampled_gt_instance (int): with ``sampled_instance``, the row of the
+      sampled instance in ``gt_instances`` (ignored instances are packed
+      apart, which shifts the rows), -1 if it was dropped or is ignored.
 
     Args:
         meta_keys (Sequence[str]): Keys copied to the data sample's metainfo
             when present. Defaults to mmdet's plus the sampling keys
-            ``sampled_class``, ``sampled_instance``, ``isus_sigma`` and
-            ``isus_level``.
+            ``sampled_class``, ``sampled_instance``, ``isus_sigma``,
+            ``isus_level`` and ``sampled_gt_instance``.
     """
     mapping_table = {
         **PackDetInputs.mapping_table,
@@ -76,4 +82,31 @@ class PackPanopticInputs(PackDetInputs):
                     'boxes: a transform dropped instances without dropping '
                     'their `gt_truncated` rows (e.g. FilterAnnotations after '
                     'TruncationAwareRandomCrop)')
+        if 'sampled_instance' in results:
+            results['sampled_gt_instance'] = sampled_gt_row(
+                results['sampled_instance'], boxes,
+                results.get('gt_ignore_flags', None))
         return super().transform(results)
+
+
+def sampled_gt_row(row: int, boxes, ignore_flags) -> int:
+    """Row of the sampled instance among the packed ``gt_instances``.
+
+    Args:
+        row (int): ``sampled_instance``: its row in the result arrays, -1 for
+            none.
+        boxes: The result's ``gt_bboxes`` (None without boxes).
+        ignore_flags (np.ndarray, optional): ``gt_ignore_flags``.
+
+    Returns:
+        int: The row among the non-ignored instances, -1 if there is none.
+    """
+    row = int(row)
+    if boxes is None or not 0 <= row < len(boxes):
+        return -1
+    if ignore_flags is None:
+        return row
+    ignore = np.asarray(ignore_flags, dtype=bool)
+    if ignore[row]:
+        return -1
+    return int((~ignore[:row]).sum())

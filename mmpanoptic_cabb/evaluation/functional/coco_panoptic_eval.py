@@ -17,6 +17,7 @@ from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Union
 import numpy as np
 
 from mmpanoptic_cabb.structures.errors import PanopticFormatError
+from mmpanoptic_cabb.utils.progress import track
 from mmpanoptic_cabb.structures.panoptic_png import (MAX_PANOPTIC_ID,
                                                      read_panoptic_png,
                                                      write_panoptic_png)
@@ -318,13 +319,18 @@ def compute_coco_panoptic_stats(gt_json: Union[str, dict],
     ctx = _EvalContext(gt_folder, pred_folder, cat_to_label, is_thing,
                        pc_normalize, strict, decode_threads)
     nproc = max(1, min(int(nproc), len(pairs)))
+    description = f'panoptic evaluation: {len(pairs)} images'
     if nproc == 1:
-        return _evaluate_chunk((pairs, ctx)), gt_json
+        return PanopticStats.sum(
+            (evaluate_image_pair(gt, pred, ctx)
+             for gt, pred in track(pairs, description=description)),
+            is_thing.size), gt_json
     chunks = [([pairs[i] for i in idx], ctx)
               for idx in np.array_split(np.arange(len(pairs)), nproc * 4)
               if len(idx)]
     with multiprocessing.Pool(nproc) as pool:
-        parts = pool.map(_evaluate_chunk, chunks)
+        parts = list(track(pool.imap(_evaluate_chunk, chunks),
+                           total=len(chunks), description=description))
     return PanopticStats.sum(parts, is_thing.size), gt_json
 
 

@@ -26,6 +26,9 @@ def _to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
+#: Key prefix of the per-class PQ values (``classwise=True``).
+PER_CLASS_PQ_PREFIX = 'PQ_class_'
+
 @METRICS.register_module()
 class PanopticQualityMetric(BaseMetric):
     """PQ/SQ/RQ, PQ†, Parsing Covering, mIoU and instance mAP in one pass.
@@ -55,7 +58,9 @@ class PanopticQualityMetric(BaseMetric):
             category ids name the classes in written predictions.
         seg_prefix (str, optional): Folder of the ground-truth PNGs; defaults
             to the folder of each sample's ``seg_map_path``.
-        classwise (bool): Log per-class tables. Defaults to False.
+        classwise (bool): Log per-class tables and return every class's
+            PQ as ``PQ_class_<name>`` (NaN for a class absent from ground
+            truth and prediction). Defaults to False.
         format_only (bool): Only write predictions in COCO panoptic format
             (needs ``outfile_prefix``); no ground truth is read.
         outfile_prefix (str, optional): Write ``<prefix>.panoptic.json`` and
@@ -385,8 +390,10 @@ class PanopticQualityMetric(BaseMetric):
         Returns:
             dict[str, float]: ``PQ, SQ, RQ, PQ_th, ..., PQ_dagger,
             PQ_dagger_th, PQ_dagger_st, PC, PC_th, PC_st, mIoU`` and, with
-            instance predictions, ``bbox_mAP...``/``segm_mAP...`` (all in
-            percent). Empty with ``format_only``.
+            instance predictions, ``bbox_mAP...``/``segm_mAP...`` (with the
+            area-percentile buckets ``<type>_mAP_p<lo>-<hi>``), with
+            ``classwise`` ``PQ_class_<name>`` (all in percent). Empty with
+            ``format_only``.
         """
         logger: MMLogger = MMLogger.get_current_instance()
         meta = self._class_info()
@@ -404,5 +411,9 @@ class PanopticQualityMetric(BaseMetric):
             logger.info('Per-class panoptic results:\n' +
                         format_per_class_table(summary))
         metrics = {k: float(summary[k]) for k in SUMMARY_KEYS}
+        if self.classwise:
+            for row in summary['per_class']:
+                metrics[f'{PER_CLASS_PQ_PREFIX}{row["name"]}'] = float(
+                    'nan') if row['PQ'] is None else float(row['PQ'])
         metrics.update(self._instance_metrics(results, logger))
         return metrics

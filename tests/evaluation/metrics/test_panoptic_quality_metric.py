@@ -118,6 +118,13 @@ def test_online_metric_equals_file_evaluation(case, tmp_path):
     for key in SUMMARY_KEYS:
         assert online[f'panoptic/{key}'] == pytest.approx(files[key],
                                                           abs=1e-9)
+    # classwise: every class's PQ, equal to the file evaluation's table
+    for row in files['per_class']:
+        value = online[f'panoptic/PQ_class_{row["name"]}']
+        if row['PQ'] is None:
+            assert np.isnan(value)
+        else:
+            assert value == pytest.approx(row['PQ'], abs=1e-9)
     # the written predictions evaluate to the same numbers
     written = evaluate_coco_panoptic(paths['gt_json'], paths['gt_folder'],
                                      f'{prefix}.panoptic.json',
