@@ -6,7 +6,7 @@ import torch
 from mmengine.logging import MessageHub
 
 from mmdet.registry import HOOKS
-from mmpanoptic_cabb.engine.hooks.process_memory_hook import peak_rss_mb
+from mmpanoptic_cabb.engine.process_memory_hook import peak_rss_mb
 
 
 class _Runner:
@@ -31,7 +31,7 @@ def test_hook_sets_train_memory_every_interval():
     assert 'train/memory' not in runner.message_hub.log_scalars
     runner.iter = 1
     with mock.patch(
-            'mmpanoptic_cabb.engine.hooks.process_memory_hook.peak_rss_mb',
+            'mmpanoptic_cabb.engine.process_memory_hook.peak_rss_mb',
             return_value=1234.4):
         hook.after_train_iter(runner, 1)
     assert runner.message_hub.get_scalar('train/memory').current() == 1234
