@@ -44,12 +44,23 @@ def test_train_two_iterations_and_evaluate(tiny_synthetic_root, tmp_path):
     proc = subprocess.run(
         [sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'),
          str(cfg_path), ckpt, '--work-dir', str(tmp_path / 'test'),
-         '--panoptic-out', str(prefix)],
+         '--panoptic-out', str(prefix), '--show-dir', 'vis'],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     with open(str(prefix) + '.panoptic.json') as f:
         submission = json.load(f)
     assert len(submission['annotations']) == 3
+    # --show-dir: PanopticVisualizer draws every val image (under its own file name)
+    drawn_files = [
+        osp.join(root, name) for root, _, names in os.walk(tmp_path / 'test')
+        if osp.basename(root) == 'vis' for name in names
+    ]
+    assert len(drawn_files) == 3, drawn_files
+    for path in drawn_files:
+        drawn = cv2.imread(path)
+        # ground truth and prediction side by side, each 512 x 256 plus margins
+        assert drawn is not None and drawn.shape[0] >= 256, path
+        assert drawn.shape[1] > 2 * 512, (path, drawn.shape)
     for ann in submission['annotations']:
         assert osp.isfile(osp.join(str(prefix) + '.panoptic', ann['file_name']))
     image = sorted(os.listdir(osp.join(tiny_synthetic_root, 'images', 'val')))[0]
