@@ -253,7 +253,7 @@ def test_config_builds(config):
     assert type(optimizer).__name__ == 'SGD'
     assert optimizer.defaults['momentum'] == 0.9
     assert optimizer.defaults['weight_decay'] == 1e-4
-    by_epoch_loop = cfg.train_cfg.type == 'EpochBasedTrainLoop'
+    by_epoch_loop = cfg.train_cfg.type == 'ResumableEpochBasedTrainLoop'
     length = cfg.train_cfg.max_epochs if by_epoch_loop else \
         cfg.train_cfg.max_iters
     for sched in cfg.param_scheduler:
