@@ -166,8 +166,10 @@ class ResumableEpochBasedTrainLoop(ResumableLoopMixin, EpochBasedTrainLoop):
             restore_rng_state(state['rng'])
             self._realign_workers = self._persistent() and bool(
                 position % num_workers)
-        print_log(f'resumed epoch {self._epoch + 1} at batch {position + 1} '
-                  f'of {length} with the generators of iteration '
+        where = (f'after the last batch of epoch {self._epoch + 1}'
+                 if position == length else
+                 f'epoch {self._epoch + 1} at batch {position + 1} of {length}')
+        print_log(f'resumed {where} with the generators of iteration '
                   f'{self._iter}', logger='current')
         return iterator, position
 

@@ -8,6 +8,9 @@ from mmengine.runner import Runner
 
 from ..tools.tiny_config import REPO_ROOT, make_tiny_cfg
 
+#: Length of the shared uninterrupted reference runs (tests/engine/conftest.py).
+REFERENCE_ITERS = 4
+
 CABB_CONFIG = osp.join(REPO_ROOT, 'configs', 'synthetic',
                        'seamless_hrnet-slim_crop-256-cabb_1200i_synthetic.py')
 
