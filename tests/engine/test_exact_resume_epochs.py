@@ -44,6 +44,33 @@ def test_resume_inside_epoch_ends_as_uninterrupted(tiny_synthetic_root,
     assert runner.optim_wrapper.get_lr()['lr'] == lr
 
 
+@pytest.fixture(scope='module')
+def uninterrupted_workers(tiny_synthetic_root, tmp_path_factory):
+    """As :func:`uninterrupted` with 2 persistent loader workers."""
+    work = str(tmp_path_factory.mktemp('epochs_workers'))
+    runner = Runner.from_cfg(
+        tiny_epoch_cfg(tiny_synthetic_root, work, 2, 1, num_workers=2))
+    runner.train()
+    return work, weights(runner)
+
+
+@pytest.mark.parametrize('stop', [1, 2])
+def test_resume_with_persistent_workers(tiny_synthetic_root, tmp_path,
+                                        uninterrupted_workers, stop):
+    """iter_1.pth: the new workers take the roles shifted by one batch, and are restarted
+    in their own roles at the next epoch; iter_2.pth: restarted there with the states of the
+    previous epoch's last batches."""
+    work, final = uninterrupted_workers
+    cfg = tiny_epoch_cfg(tiny_synthetic_root, str(tmp_path), 2, 100,
+                         num_workers=2)
+    cfg.resume = True
+    cfg.load_from = osp.join(work, f'iter_{stop}.pth')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert (runner.epoch, runner.iter) == (2, 4)
+    assert_same_weights(weights(runner), final)
+
+
 def test_uninterrupted_run_is_mmengines(tiny_synthetic_root, tmp_path,
                                         uninterrupted):
     cfg = tiny_epoch_cfg(tiny_synthetic_root, str(tmp_path), 2, 100,
