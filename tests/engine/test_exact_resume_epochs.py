@@ -13,11 +13,18 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope='module')
 def uninterrupted(tiny_synthetic_root, tmp_path_factory):
-    """2 epochs of 2 iterations, a checkpoint every iteration."""
+    """2 epochs of 2 iterations, a checkpoint every iteration and the final epoch_2.pth."""
     work = str(tmp_path_factory.mktemp('epochs'))
-    runner = Runner.from_cfg(tiny_epoch_cfg(tiny_synthetic_root, work, 2, 1))
+    cfg = tiny_epoch_cfg(tiny_synthetic_root, work, 2, 1)
+    cfg.default_hooks.checkpoint.final_epoch_file = True
+    runner = Runner.from_cfg(cfg)
     runner.train()
     assert (runner.epoch, runner.iter) == (2, 4)
+    final = osp.join(work, 'epoch_2.pth')
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        assert f.read().strip() == final
+    assert_same_weights(weights(final), weights(osp.join(work, 'iter_4.pth')))
+    assert not osp.exists(osp.join(work, 'epoch_1.pth'))
     return work, weights(runner), runner.optim_wrapper.get_lr()['lr']
 
 
