@@ -24,8 +24,6 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.04))
 auto_scale_lr = dict(base_batch_size=64)   # 8 GPUs x 8 crops
 
-default_hooks = dict(checkpoint=dict(interval=15))
-
 # Initialisation: the Mapillary Vistas CROP model (train it first; set the path to your
 # checkpoint). Its class-specific layers (box classifier/regressor, mask logits, semantic logits)
 # do not match the Cityscapes classes: they are skipped with a warning and keep their fresh

@@ -23,5 +23,3 @@ max_epochs = 600
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.08))
 auto_scale_lr = dict(base_batch_size=64)   # 8 GPUs x 8 crops
-
-default_hooks = dict(checkpoint=dict(interval=60))

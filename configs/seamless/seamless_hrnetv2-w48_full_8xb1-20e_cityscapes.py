@@ -13,7 +13,6 @@ max_epochs = 20
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 auto_scale_lr = dict(base_batch_size=8)   # 8 GPUs x 1 image
-default_hooks = dict(checkpoint=dict(interval=2))
 
 # Initialisation: the Mapillary Vistas FULL model (set the path to your checkpoint).
 load_from = 'work_dirs/seamless_hrnetv2-w48_full_8xb1-75e_mapillary-vistas/epoch_75.pth'

@@ -12,4 +12,3 @@ max_epochs = 75
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 auto_scale_lr = dict(base_batch_size=8)   # 8 GPUs x 1 image
-default_hooks = dict(checkpoint=dict(interval=5))

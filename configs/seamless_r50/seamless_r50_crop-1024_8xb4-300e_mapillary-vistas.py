@@ -14,5 +14,3 @@ max_epochs = 300
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.04))
 auto_scale_lr = dict(base_batch_size=32)   # 8 GPUs x 4 crops
-
-default_hooks = dict(checkpoint=dict(interval=30))

@@ -1,6 +1,7 @@
 """mmengine's ``CheckpointHook`` writing each file under a temporary name first."""
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
+from mmengine.runner import EpochBasedTrainLoop
 
 from mmdet.registry import HOOKS
 from mmpanoptic_cabb.utils.checkpoint import (save_checkpoint_atomically,
@@ -15,8 +16,34 @@ class AtomicCheckpointHook(CheckpointHook):
     once complete; ``last_checkpoint`` is then replaced the same way, and only after that are
     checkpoints beyond ``max_keep_ckpts`` removed (mmengine removes the oldest one first). A
     kill at any moment leaves ``last_checkpoint`` naming a complete file, and the previous
-    checkpoints in place. Arguments are those of ``CheckpointHook``.
+    checkpoints in place.
+
+    Args:
+        final_epoch_file (bool): With ``by_epoch=False`` in an epoch-based training, also write
+            ``epoch_<max_epochs>.pth`` after the last epoch (the name the fine-tuning configs
+            load). Defaults to False.
+        **kwargs: Those of ``CheckpointHook``.
     """
+
+    def __init__(self, final_epoch_file: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.final_epoch_file = final_epoch_file
+
+    def after_train_epoch(self, runner) -> None:
+        """As ``CheckpointHook``; then the final ``epoch_<max_epochs>.pth`` if asked for."""
+        super().after_train_epoch(runner)
+        if (self.by_epoch or not self.final_epoch_file
+                or not isinstance(runner.train_loop, EpochBasedTrainLoop)
+                or runner.epoch + 1 != runner.max_epochs):
+            return
+        kwargs = dict(save_optimizer=self.save_optimizer,
+                      save_param_scheduler=self.save_param_scheduler,
+                      by_epoch=True, backend_args=self.backend_args,
+                      **self.args)
+        path = save_checkpoint_atomically(
+            runner, self.out_dir, f'epoch_{runner.epoch + 1}.pth', **kwargs)
+        if is_main_process():
+            write_last_checkpoint(runner.work_dir, path)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         """Save the checkpoint of ``step``, then prune old ones."""

@@ -10,7 +10,8 @@ class ResumeStateHook(Hook):
     """Adds ``resume_state`` to every checkpoint and hands it back on resume.
 
     The state comes from the training loop (``resume_state`` / ``load_resume_state`` of
-    :class:`~mmpanoptic_cabb.engine.ResumableIterBasedTrainLoop`): the sampler position, the
+    :class:`~mmpanoptic_cabb.engine.ResumableIterBasedTrainLoop` and
+    :class:`~mmpanoptic_cabb.engine.ResumableEpochBasedTrainLoop`): the sampler position, the
     main process's generators and those of the loader workers. The loop uses it only when the
     run resumes (``--resume``); ``load_from`` and testing ignore it. With a loop that has no
     such methods the hook does nothing.

@@ -8,6 +8,9 @@ from mmengine.runner import Runner
 
 from ..tools.tiny_config import REPO_ROOT, make_tiny_cfg
 
+#: Length of the shared uninterrupted reference runs (tests/engine/conftest.py).
+REFERENCE_ITERS = 4
+
 CABB_CONFIG = osp.join(REPO_ROOT, 'configs', 'synthetic',
                        'seamless_hrnet-slim_crop-256-cabb_1200i_synthetic.py')
 
@@ -56,3 +59,18 @@ def assert_same_weights(a: Dict[str, torch.Tensor],
     assert not differ, (f'{len(differ)} tensors differ, e.g. {differ[:3]}; '
                         f'max relative difference {max_rel_diff(a, b):.3g}')
 
+
+
+def tiny_epoch_cfg(root: str, work_dir: str, max_epochs: int, interval: int,
+                   num_workers: int = 0, iters_per_epoch: int = 2,
+                   loop: str = 'ResumableEpochBasedTrainLoop') -> Config:
+    """:func:`tiny_train_cfg` made epoch-based: epochs of ``iters_per_epoch`` batches, a
+    checkpoint every ``interval`` iterations (also inside an epoch)."""
+    cfg = tiny_train_cfg(root, work_dir, max_epochs * iters_per_epoch,
+                         interval, num_workers)
+    cfg.train_cfg = dict(type=loop, max_epochs=max_epochs,
+                         val_interval=max_epochs)
+    loader = cfg.train_dataloader
+    loader.sampler = dict(type='ClassUniformSampler', infinite=False)
+    loader.dataset.num_samples = iters_per_epoch * loader.batch_size
+    return cfg

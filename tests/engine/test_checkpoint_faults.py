@@ -2,7 +2,9 @@
 ``last_checkpoint`` naming the previous complete file; a truncated checkpoint is refused
 with its name, and resuming falls back to the previous one only when asked."""
 import argparse
+import os
 import os.path as osp
+import shutil
 
 import mmengine.runner.runner as mmengine_runner
 import pytest
@@ -63,12 +65,16 @@ def test_kill_while_writing_keeps_last_checkpoint(tiny_synthetic_root,
 
 
 @pytest.fixture()
-def truncated_latest(tiny_synthetic_root, tmp_path):
-    """A 2-iteration run with checkpoints at 1 and 2, iter_2.pth then truncated."""
+def truncated_latest(reference_run, tmp_path):
+    """Checkpoints 1 and 2 of the shared reference run, iter_2.pth then truncated and named
+    by ``last_checkpoint``."""
     work = str(tmp_path / 'work')
-    runner = Runner.from_cfg(tiny_train_cfg(tiny_synthetic_root, work, 2, 1))
-    runner.train()
+    os.makedirs(work)
+    for k in (1, 2):
+        shutil.copy(osp.join(reference_run[0], f'iter_{k}.pth'), work)
     latest = osp.join(work, 'iter_2.pth')
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(latest)
     with open(latest, 'r+b') as f:
         f.truncate(osp.getsize(latest) // 3)
     return work, latest

@@ -17,18 +17,12 @@ from .resume_utils import (assert_same_weights, max_rel_diff, tiny_train_cfg,
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope='module')
-def uninterrupted(tiny_synthetic_root, tmp_path_factory):
-    """4 iterations, a checkpoint every iteration, without and with 2 workers."""
-    runs = {}
-    for workers in (0, 2):
-        work = str(tmp_path_factory.mktemp(f'full{workers}'))
-        runner = Runner.from_cfg(
-            tiny_train_cfg(tiny_synthetic_root, work, 4, 1, workers))
-        runner.train()
-        runs[workers] = (work, weights(runner),
-                         runner.optim_wrapper.get_lr()['lr'])
-    return runs
+@pytest.fixture()
+def uninterrupted(request):
+    """The shared reference runs (conftest) by number of workers; only those asked for are
+    trained."""
+    return {0: lambda: request.getfixturevalue('reference_run'),
+            2: lambda: request.getfixturevalue('reference_run_workers')}
 
 
 def _resume(root, work, checkpoint, workers, loop=None):
@@ -46,7 +40,7 @@ def _resume(root, work, checkpoint, workers, loop=None):
 @pytest.mark.parametrize('workers,stop', [(0, 2), (2, 1), (2, 3)])
 def test_resume_ends_as_uninterrupted(tiny_synthetic_root, tmp_path,
                                       uninterrupted, workers, stop):
-    work, final, lr = uninterrupted[workers]
+    work, final, lr = uninterrupted[workers]()
     runner = _resume(tiny_synthetic_root, str(tmp_path),
                      osp.join(work, f'iter_{stop}.pth'), workers)
     assert_same_weights(weights(runner), final)
@@ -55,10 +49,11 @@ def test_resume_ends_as_uninterrupted(tiny_synthetic_root, tmp_path,
 
 def test_mmengine_loop_resume_differs(tiny_synthetic_root, tmp_path,
                                       uninterrupted):
-    """The cause: mmengine's loop re-seeds the generators on resume."""
-    work, final, _ = uninterrupted[0]
+    """The cause: mmengine's loop re-seeds the generators on resume (one iteration
+    suffices to differ)."""
+    work, final, _ = uninterrupted[0]()
     runner = _resume(tiny_synthetic_root, str(tmp_path),
-                     osp.join(work, 'iter_2.pth'), 0, loop='IterBasedTrainLoop')
+                     osp.join(work, 'iter_3.pth'), 0, loop='IterBasedTrainLoop')
     assert max_rel_diff(weights(runner), final) > 0
 
 
@@ -69,7 +64,7 @@ def test_uninterrupted_run_is_mmengines(tiny_synthetic_root, tmp_path,
     cfg.train_cfg.type = 'IterBasedTrainLoop'
     runner = Runner.from_cfg(cfg)
     runner.train()
-    assert_same_weights(weights(runner), uninterrupted[workers][1])
+    assert_same_weights(weights(runner), uninterrupted[workers]()[1])
 
 
 def test_sigkill_then_resume(tiny_synthetic_root, tmp_path, uninterrupted):
@@ -100,4 +95,4 @@ def test_sigkill_then_resume(tiny_synthetic_root, tmp_path, uninterrupted):
     runner = Runner.from_cfg(resumed)
     runner.train()
     assert runner.iter == 4
-    assert_same_weights(weights(runner), uninterrupted[0][1])
+    assert_same_weights(weights(runner), uninterrupted[0]()[1])

@@ -7,7 +7,8 @@ import torch
 from mmengine.runner import Runner
 
 from mmpanoptic_cabb.structures.errors import NonFiniteLossError
-from .resume_utils import assert_same_weights, tiny_train_cfg, weights
+from .resume_utils import (REFERENCE_ITERS, assert_same_weights,
+                           tiny_train_cfg, weights)
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +32,11 @@ def _poison(runner, at_call: int, term: str):
 
 
 def test_nan_loss_stops_after_saving_last_good_state(tiny_synthetic_root,
-                                                     tmp_path):
-    good = Runner.from_cfg(
-        tiny_train_cfg(tiny_synthetic_root, str(tmp_path / 'good'), 2, 1))
-    good.train()
-
+                                                     tmp_path, reference_run):
+    """The run of the shared reference (same config and length), NaN at iteration 2."""
     work = str(tmp_path / 'nan')
-    runner = Runner.from_cfg(tiny_train_cfg(tiny_synthetic_root, work, 2, 100))
+    runner = Runner.from_cfg(
+        tiny_train_cfg(tiny_synthetic_root, work, REFERENCE_ITERS, 100))
     _poison(runner, at_call=2, term='loss_seg')
     with pytest.raises(NonFiniteLossError) as info:
         runner.train()
@@ -53,7 +52,7 @@ def test_nan_loss_stops_after_saving_last_good_state(tiny_synthetic_root,
     assert ckpt['meta']['iter'] == 1
     # the weights (and batch-norm statistics) of the uninterrupted run there
     assert_same_weights(ckpt['state_dict'],
-                        weights(osp.join(str(tmp_path / 'good'), 'iter_1.pth')))
+                        weights(osp.join(reference_run[0], 'iter_1.pth')))
     assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
                if v.is_floating_point())
 

@@ -253,7 +253,7 @@ def test_config_builds(config):
     assert type(optimizer).__name__ == 'SGD'
     assert optimizer.defaults['momentum'] == 0.9
     assert optimizer.defaults['weight_decay'] == 1e-4
-    by_epoch_loop = cfg.train_cfg.type == 'EpochBasedTrainLoop'
+    by_epoch_loop = cfg.train_cfg.type == 'ResumableEpochBasedTrainLoop'
     length = cfg.train_cfg.max_epochs if by_epoch_loop else \
         cfg.train_cfg.max_iters
     for sched in cfg.param_scheduler:
@@ -283,6 +283,13 @@ def test_paper_hyper_parameters(config):
     loader = cfg.train_dataloader
     pipeline = _innermost(loader.dataset).pipeline
     assert cfg.train_pipeline == pipeline
+    # exact resume also inside an epoch: checkpoints counted in iterations
+    assert cfg.train_cfg.type == 'ResumableEpochBasedTrainLoop'
+    checkpoint = cfg.default_hooks.checkpoint
+    assert (checkpoint.type, checkpoint.by_epoch, checkpoint.interval,
+            checkpoint.final_epoch_file) == ('AtomicCheckpointHook', False,
+                                             2000, True)
+    assert cfg.default_hooks.resume_state.type == 'ResumeStateHook'
 
     resize = _step(pipeline, 'ISUSResize')
     assert resize.short_side == hp['s0']
