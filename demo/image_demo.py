@@ -16,7 +16,6 @@ CHECKPOINT may be left out (random weights, for trying the tool).
 import argparse
 import os.path as osp
 import shutil
-import sys
 import tempfile
 from typing import Optional, Sequence
 
@@ -103,9 +102,5 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    from mmpanoptic_cabb.utils.errors import ToolInputError
-    try:
-        main()
-    except ToolInputError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+    from mmpanoptic_cabb.utils.cli import exit_on_input_error
+    exit_on_input_error(main)

@@ -1,14 +1,34 @@
-"""Command-line pieces shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Command-line pieces shared by ``tools/train.py``, ``tools/test.py`` and the other tools."""
 import argparse
 import os
 import os.path as osp
-from typing import Callable, List, Optional, Tuple
+import sys
+from typing import Callable, List, Optional, Tuple, Type
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from .distributed import init_cpu_distributed
+from .errors import ToolInputError
 from .runtime import setup_runtime_cfg
+
+
+def exit_on_input_error(
+        main: Callable[[], object],
+        errors: Tuple[Type[Exception], ...] = (ToolInputError, )) -> None:
+    """Run a tool's ``main``; one of ``errors`` prints ``error: <message>`` to stderr and exits
+    with status 1 instead of a traceback (the message names the file, id or field).
+
+    Args:
+        main (Callable): The tool's entry point, called without arguments.
+        errors (tuple[type]): The input errors to report. Defaults to
+            ``(ToolInputError,)``.
+    """
+    try:
+        main()
+    except errors as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(1)
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:

@@ -96,9 +96,5 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
 
 
 if __name__ == '__main__':
-    from mmpanoptic_cabb.utils.errors import ToolInputError
-    try:
-        main()
-    except ToolInputError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+    from mmpanoptic_cabb.utils.cli import exit_on_input_error
+    exit_on_input_error(main)

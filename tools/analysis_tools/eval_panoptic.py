@@ -15,7 +15,6 @@ are percentages. Malformed input stops the evaluation with a
 """
 import argparse
 import json
-import sys
 import time
 from typing import Optional, Sequence
 
@@ -80,8 +79,5 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except PanopticFormatError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+    from mmpanoptic_cabb.utils.cli import exit_on_input_error
+    exit_on_input_error(main, (PanopticFormatError, ))

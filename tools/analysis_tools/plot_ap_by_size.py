@@ -27,7 +27,6 @@ writes ``ap_by_size.png`` and ``ap_by_size_pq_per_class.png`` (``--pq-out``).
 import argparse
 import json
 import os.path as osp
-import sys
 from typing import List, Optional, Sequence
 
 
@@ -139,9 +138,5 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
 
 
 if __name__ == '__main__':
-    from mmpanoptic_cabb.utils.errors import ToolInputError
-    try:
-        main()
-    except ToolInputError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+    from mmpanoptic_cabb.utils.cli import exit_on_input_error
+    exit_on_input_error(main)

@@ -6,10 +6,8 @@ from tests.datasets.cus_data import (dataset_cfg, train_pipeline,
                                      write_coco_panoptic)
 
 
-def test_scale_stats_tool(tmp_path):
-    register_all_modules()
-    data_root = write_coco_panoptic(tmp_path / 'data')
-    cfg_path = tmp_path / 'cfg.py'
+def _write_cfg(cfg_path, data_root):
+    """A config with a four-level RoI rule and a CUS loader over ``data_root``."""
     model = dict(
         roi_head=dict(
             bbox_roi_extractor=dict(
@@ -19,8 +17,15 @@ def test_scale_stats_tool(tmp_path):
         sampler=dict(type='ClassUniformSampler'),
         dataset=dict(
             type='ClassUniformDataset',
-            dataset=dataset_cfg(data_root, train_pipeline())))
+            dataset=dataset_cfg(str(data_root), train_pipeline())))
     cfg_path.write_text(f'model = {model!r}\ntrain_dataloader = {train!r}\n')
+    return cfg_path
+
+
+def test_scale_stats_tool(tmp_path):
+    register_all_modules()
+    data_root = write_coco_panoptic(tmp_path / 'data')
+    cfg_path = _write_cfg(tmp_path / 'cfg.py', data_root)
     tool = load_tool('analysis_tools', 'scale_stats')
     out = tmp_path / 'out'
     stats = tool.main([
@@ -39,18 +44,7 @@ def test_scale_stats_tool(tmp_path):
 def test_scale_stats_cfg_options_override_the_config(tmp_path):
     register_all_modules()
     data_root = write_coco_panoptic(tmp_path / 'data')
-    cfg_path = tmp_path / 'cfg.py'
-    model = dict(
-        roi_head=dict(
-            bbox_roi_extractor=dict(
-                finest_scale=8, featmap_strides=[4, 8, 16, 32])))
-    train = dict(
-        batch_size=1,
-        sampler=dict(type='ClassUniformSampler'),
-        dataset=dict(
-            type='ClassUniformDataset',
-            dataset=dataset_cfg('/nonexistent/', train_pipeline())))
-    cfg_path.write_text(f'model = {model!r}\ntrain_dataloader = {train!r}\n')
+    cfg_path = _write_cfg(tmp_path / 'cfg.py', '/nonexistent/')
     tool = load_tool('analysis_tools', 'scale_stats')
     stats = tool.main([
         str(cfg_path), '--out',
