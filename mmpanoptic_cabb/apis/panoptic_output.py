@@ -9,7 +9,8 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from mmpanoptic_cabb.structures.panoptic_segments import segment_stats
+from mmpanoptic_cabb.structures.panoptic_segments import (renumber_segments,
+                                                         segment_stats)
 
 #: mmdet's panoptic id stride (``mmdet.evaluation.INSTANCE_OFFSET``).
 INSTANCE_OFFSET = 1000
@@ -34,11 +35,7 @@ def to_coco_panoptic(pan: np.ndarray, num_classes: int, num_things: int,
     pan = np.asarray(pan, dtype=np.int64)
     ids = np.unique(pan)
     ids = ids[(ids % INSTANCE_OFFSET) < num_classes]
-    out = np.zeros(pan.shape, dtype=np.uint32)
-    if ids.size:
-        pos = np.minimum(np.searchsorted(ids, pan), ids.size - 1)
-        found = ids[pos] == pan
-        out[found] = pos[found] + 1
+    out = renumber_segments(pan, ids)
     areas, boxes = segment_stats(out.astype(np.int64), int(ids.size))
     segments = []
     for k, pan_id in enumerate(ids.tolist()):

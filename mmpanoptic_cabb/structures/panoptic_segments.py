@@ -40,3 +40,21 @@ def segment_stats(
                 int(ys.stop - ys.start)
             ])
     return areas, boxes
+
+
+def renumber_segments(pan: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
+    """Segment id map with the ``K`` given ids renumbered ``1..K``.
+
+    Args:
+        pan (np.ndarray): (H, W) integer ids (e.g. ``label + instance * INSTANCE_OFFSET``).
+        segment_ids (np.ndarray): The ``K`` ids to keep, sorted increasing.
+
+    Returns:
+        np.ndarray: (H, W) uint32 map: ``k + 1`` where ``pan == segment_ids[k]``, 0 elsewhere.
+    """
+    out = np.zeros(pan.shape, dtype=np.uint32)
+    if segment_ids.size:
+        pos = np.minimum(np.searchsorted(segment_ids, pan), segment_ids.size - 1)
+        found = segment_ids[pos] == pan
+        out[found] = pos[found] + 1
+    return out

@@ -9,6 +9,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.fileio import dump, get, load
 from mmengine.logging import MMLogger
 
+from mmpanoptic_cabb.structures.panoptic_segments import renumber_segments
+
 from ..functional import (DEFAULT_PERCENTILES, SUMMARY_KEYS,
                           PanopticFormatError,
                           PanopticStats, confusion_with_panoptic_pred,
@@ -210,12 +212,7 @@ class PanopticQualityMetric(BaseMetric):
         """Write the PNG (ids 1..P) and return the image's JSON entry."""
         meta = self._class_info()
         name = self._png_name(sample)
-        out = np.zeros(pan.shape, dtype=np.uint32)
-        if pred_ids.size:  # pred_ids are sorted (np.unique)
-            pos = np.minimum(
-                np.searchsorted(pred_ids, pan), pred_ids.size - 1)
-            found = pred_ids[pos] == pan
-            out[found] = pos[found] + 1
+        out = renumber_segments(pan, pred_ids)  # pred_ids are sorted (np.unique)
         write_panoptic_png(
             osp.join(f'{self.outfile_prefix}.panoptic', name), out)
         segments = [
