@@ -55,6 +55,29 @@ def mean_spread(values: Sequence[Optional[float]]
             len(finite))
 
 
+def active_seconds(intervals: Sequence[Tuple[float, float]]) -> float:
+    """Length of the union of time intervals.
+
+    Runs of one study may be trained over several invocations, with pauses
+    between them; the union is the time during which at least one run was
+    active, and leaves the pauses out.
+
+    Args:
+        intervals (Sequence[tuple[float, float]]): ``(start, end)`` pairs in
+            seconds; pairs with ``end < start`` count as empty.
+
+    Returns:
+        float: Seconds covered by at least one interval.
+    """
+    total, reach = 0.0, -math.inf
+    for start, end in sorted(intervals):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
+
+
 def bucket_labels(records: Sequence[dict]) -> List[str]:
     """Area-percentile bucket labels present in the records, by lower edge.
 
@@ -150,14 +173,22 @@ def render_table(records: Sequence[dict], variants: Sequence[str],
     timings = [r.get('timing', {}) for r in records]
     train_total = sum(t.get('train_seconds') or 0.0 for t in timings)
     test_total = sum(t.get('test_seconds') or 0.0 for t in timings)
-    starts = [r['started_at'] for r in records if r.get('started_at')]
-    ends = [r['finished_at'] for r in records if r.get('finished_at')]
+    intervals = [(datetime.fromisoformat(r['started_at']).timestamp(),
+                  datetime.fromisoformat(r['finished_at']).timestamp())
+                 for r in records
+                 if r.get('started_at') and r.get('finished_at')]
     lines = ['# Table 1 / Fig. 5 in miniature: the synthetic variants', '']
     lines.append('Produced by (from the repository root):')
     lines.append('')
     for cmd in commands:
         lines.append(f'    {cmd or "(command not recorded)"}')
     lines.append('')
+    if len(commands) > 1:
+        lines.append(
+            f'The runs were trained by {len(commands)} invocations of the '
+            'study, one line each; every invocation skips the runs already '
+            'done, and `--seeds-for` restricts one to some of the runs.')
+        lines.append('')
     lines.append(
         f'- iterations: {", ".join(map(str, iters))}'
         + (' (**the runs differ in length**)' if len(iters) > 1 else ''))
@@ -169,11 +200,10 @@ def render_table(records: Sequence[dict], variants: Sequence[str],
         lines.append('- extra overrides: ' + '; '.join(
             f'`{o}`' for o in overrides if o))
     span = ''
-    if starts and ends:
-        seconds = (datetime.fromisoformat(max(ends)) -
-                   datetime.fromisoformat(min(starts))).total_seconds()
-        span = (f'; {fmt_seconds(seconds)} from the first run\'s start to '
-                'the last run\'s end')
+    if intervals:
+        span = (f'; {fmt_seconds(active_seconds(intervals))} of wall time '
+                'with at least one run active (pauses between invocations '
+                'left out)')
     runs = f'{len(records)} run' + ('s' if len(records) != 1 else '')
     lines.append(f'- training wall time: {fmt_seconds(train_total)} summed '
                  f'over {runs} (testing '

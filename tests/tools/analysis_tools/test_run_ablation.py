@@ -9,6 +9,8 @@ import time
 from typing import Optional
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mmengine.config import Config
 
 from mmpanoptic_cabb.analysis.ablation import (commands, common, report,
@@ -123,6 +125,47 @@ def test_report_from_fake_metrics(tmp_path):
     assert png.is_file() and 5_000 < png.stat().st_size < 300_000
     with open(png, 'rb') as f:
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 30)),
+                max_size=8))
+def test_active_seconds_is_the_union_length(pairs):
+    intervals = [(float(start), float(start + length))
+                 for start, length in pairs]
+    covered = {t for start, end in intervals
+               for t in range(int(start), int(end))}
+    assert report.active_seconds(intervals) == len(covered)
+
+
+def test_report_wall_time_leaves_pauses_out(tmp_path):
+    """Two runs side by side in one invocation, a third after a pause in a
+    second invocation: the wall time is the active time, and both commands
+    are listed."""
+    work = tmp_path / 'work'
+    stem = 'slim_crop-256_8i_synthetic'
+    first = 'python tools/analysis_tools/run_ablation.py --seeds-for CROP=0,1'
+    for seed, start, end in ((0, '10:00', '10:30'), (1, '10:10', '10:40')):
+        _write_record(work, stem, 'CROP', seed, _metrics(40.0 + seed),
+                      settings=dict(started_at=f'2024-01-01T{start}:00',
+                                    finished_at=f'2024-01-01T{end}:00',
+                                    command=first))
+    last = 'python tools/analysis_tools/run_ablation.py'
+    _write_record(work, stem, 'CROP', 2, _metrics(44.0),
+                  settings=dict(started_at='2024-01-02T09:00:00',
+                                finished_at='2024-01-02T09:20:00',
+                                command=last))
+    config = tmp_path / f'{stem}.py'
+    config.write_text('')
+    out = tmp_path / 'report'
+    assert TOOL.main(['--report-only', '--configs', str(config),
+                      '--work-root', str(work), '--out-dir', str(out),
+                      '--results-dir', str(tmp_path / 'runs')]) == 0
+    text = (out / 'table.md').read_text()
+    # 10:00-10:40 and 09:00-09:20 the next day: 40 + 20 min
+    assert '1h 00m of wall time with at least one run active' in text
+    assert f'    {first}\n' in text and f'    {last}\n' in text
+    assert 'trained by 2 invocations' in text
 
 
 def test_bucket_labels_are_ordered_by_edge():
