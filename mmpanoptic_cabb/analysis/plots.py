@@ -47,7 +47,8 @@ def bucket_values(metrics: Dict[str, Optional[float]]) -> BucketValues:
     return out
 
 
-def _pyplot():
+def agg_pyplot():
+    """matplotlib's pyplot on the Agg backend (no display needed)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -74,7 +75,7 @@ def plot_ap_by_size(series: Sequence[Tuple[str, BucketValues]],
     Returns:
         list[str]: The buckets on the x axis.
     """
-    plt = _pyplot()
+    plt = agg_pyplot()
     buckets = sort_buckets(
         b for _, values in series for per in values.values() for b in per)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
@@ -129,7 +130,7 @@ def plot_pq_per_class(series: Sequence[Tuple[str, Dict[str, float]]],
     Returns:
         list[str]: The classes on the x axis, in order of first appearance.
     """
-    plt = _pyplot()
+    plt = agg_pyplot()
     classes = list(dict.fromkeys(c for _, per in series for c in per))
     fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(classes) *
                                         max(1, len(series)) + 2), 3.6))

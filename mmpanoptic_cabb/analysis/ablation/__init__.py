@@ -11,6 +11,7 @@ and tested over a few seeds. The modules, from the bottom up:
 - :mod:`.results`: reading test metrics and loss curves, the run records and
   their copies in the results dir;
 - :mod:`.executor`: the process pool, executing a run, the study loop;
+- :mod:`.convergence`: late-decile loss means and the loss curves;
 - :mod:`.report`: mean / spread aggregation, the markdown table and the
   AP-by-size plot.
 

@@ -5,7 +5,9 @@ markdown table and the AP-by-size plot.
   PC^th, PC^st and PQ† as mean ± half the range over its seeds, box and mask
   AP per area-percentile bucket (Fig. 5), and every run's numbers;
 - ``ap_by_size.png``: box and mask AP per bucket, one line per variant,
-  error bars = half the range.
+  error bars = half the range;
+- ``loss_curves.png`` and the table's convergence section
+  (:mod:`.convergence`): the runs' training losses.
 
 Every function takes the runs' records (``metrics.json`` contents, see
 :func:`.results.load_records`).
@@ -19,6 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..plots import AP_TYPES, BUCKET_KEY, bucket_title
 from ..plots import plot_ap_by_size as plot_buckets
 from .common import fmt_seconds, write_text
+from .convergence import plot_loss_curves, render_convergence
 
 #: (metric key, column header) of the main table.
 TABLE_COLUMNS = (
@@ -151,14 +154,19 @@ def format_stat(stat: Optional[Tuple[float, float, int]], n: int,
 
 def render_table(records: Sequence[dict], variants: Sequence[str],
                  plot_name: Optional[str] = 'ap_by_size.png',
-                 digits: int = 1) -> str:
+                 digits: int = 1,
+                 loss_plot_name: Optional[str] = None) -> str:
     """The markdown report of the study's runs.
 
     Args:
-        records (Sequence[dict]): ``metrics.json`` contents.
+        records (Sequence[dict]): ``metrics.json`` contents (with
+            ``record_dir``, the convergence section reads the runs'
+            ``losses.json``).
         variants (Sequence[str]): Variants in table order.
         plot_name (str, optional): File name of the plot, linked when given.
         digits (int): Decimals of the aggregated cells.
+        loss_plot_name (str, optional): File name of the loss curves,
+            linked when given.
 
     Returns:
         str: Markdown.
@@ -256,6 +264,10 @@ def render_table(records: Sequence[dict], variants: Sequence[str],
         if plot_name:
             lines.append(f'![AP by size]({plot_name})')
             lines.append('')
+    lines.extend(render_convergence(records, variants))
+    if loss_plot_name:
+        lines.append(f'![loss curves]({loss_plot_name})')
+        lines.append('')
     lines.append('<details><summary>Every run</summary>')
     lines.append('')
     keys = [key for key, _ in TABLE_COLUMNS]
@@ -318,7 +330,8 @@ def plot_ap_by_size(records: Sequence[dict], variants: Sequence[str],
 
 def write_report(records: Sequence[dict], variants: Sequence[str],
                  out_dir: str) -> Tuple[str, str]:
-    """Write ``table.md`` and ``ap_by_size.png`` to ``out_dir``.
+    """Write ``table.md``, ``ap_by_size.png`` and, where the runs have loss
+    curves, ``loss_curves.png`` to ``out_dir``.
 
     Args:
         records (Sequence[dict]): ``metrics.json`` contents.
@@ -326,13 +339,17 @@ def write_report(records: Sequence[dict], variants: Sequence[str],
         out_dir (str): Output folder (created).
 
     Returns:
-        tuple[str, str]: The two paths.
+        tuple[str, str]: The paths of the table and the AP plot.
     """
     os.makedirs(out_dir, exist_ok=True)
     table = osp.join(out_dir, 'table.md')
     plot = osp.join(out_dir, 'ap_by_size.png')
     plot_ap_by_size(records, variants, plot)
-    text = render_table(records, variants, plot_name=osp.basename(plot))
+    loss_plot = osp.join(out_dir, 'loss_curves.png')
+    has_losses = plot_loss_curves(records, variants, loss_plot)
+    text = render_table(
+        records, variants, plot_name=osp.basename(plot),
+        loss_plot_name=osp.basename(loss_plot) if has_losses else None)
     write_text(text, table)
     return table, plot
 

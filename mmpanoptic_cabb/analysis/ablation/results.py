@@ -296,7 +296,8 @@ def load_records(work_root: str,
 
     Returns:
         list[dict]: The records, their ``variant`` set to the configured
-        name.
+        name and ``record_dir`` to the folder they were read from (where
+        the run's ``losses.json`` is).
     """
     records = []
     for name, config in configs:
@@ -306,5 +307,6 @@ def load_records(work_root: str,
         for seed_dir in sorted(found):
             record = _read_record(found[seed_dir])
             record['variant'] = name
+            record['record_dir'] = osp.dirname(found[seed_dir])
             records.append(record)
     return records

@@ -513,6 +513,12 @@ def test_tiny_study_end_to_end(tmp_path, tiny_synthetic_root):
     text = (out / 'table.md').read_text()
     assert _row(text, 'CROP', '1')[2] == f'{record["metrics"]["PQ"]:.1f} ± 0.0'
     assert (out / 'ap_by_size.png').is_file()
+    # the convergence section reads the run's losses.json; 2 iterations:
+    # deciles 8-10 are empty except the 10th (iteration 2)
+    assert (out / 'loss_curves.png').is_file()
+    assert '## Convergence' in text and '![loss curves](loss_curves.png)' in text
+    d10 = losses['loss_cls'][1]
+    assert f'nan → nan → {d10:.3f} (–)' in text
     # rerun: nothing left to do, metrics unchanged
     before = (run / 'metrics.json').read_text()
     assert TOOL.main(argv) == 0
