@@ -68,7 +68,10 @@ def test_table_averages_seeds_and_marks_falling_losses(tmp_path):
         dict(variant='FULL', seed=0, iters=total,
              record_dir=str(tmp_path / 'no_losses')),
     ]
-    table = convergence.variant_convergence(records, ['FULL', 'CROP'])
+    runs = convergence.load_loss_runs(records)
+    assert [r['seed'] for r, _ in runs] == [0, 1]  # FULL has no losses.json
+    assert runs[1][1]['loss_cls'][0] == 0.4
+    table = convergence.variant_convergence(runs, ['FULL', 'CROP'])
     assert list(table) == ['CROP']  # FULL has no losses.json
     count, means = table['CROP']
     assert count == 2
@@ -77,8 +80,7 @@ def test_table_averages_seeds_and_marks_falling_losses(tmp_path):
     np.testing.assert_allclose(means['loss_seg'],
                                [(1.0 + 1.245) / 2, (1.0 + 1.145) / 2,
                                 (1.0 + 1.045) / 2])
-    text = '\n'.join(convergence.render_convergence(records,
-                                                    ['FULL', 'CROP']))
+    text = '\n'.join(convergence.render_convergence(runs, ['FULL', 'CROP']))
     row = next(line for line in text.splitlines()
                if line.startswith('| CROP |'))
     cells = [c.strip() for c in row.strip('|').split('|')]
@@ -86,7 +88,8 @@ def test_table_averages_seeds_and_marks_falling_losses(tmp_path):
     assert cells[2] == '0.300 → 0.300 → 0.300 (+0%)'
     # (1.0225 - 1.1225) / 1.1225 = -8.9 %: not flat, so bold
     assert cells[3] == '1.123 → 1.073 → 1.022 (**−9%**)'
-    assert convergence.render_convergence(records[2:], ['FULL']) == []
+    assert convergence.render_convergence(
+        convergence.load_loss_runs(records[2:]), ['FULL']) == []
 
 
 def test_loss_curves_png(tmp_path):
@@ -95,12 +98,13 @@ def test_loss_curves_png(tmp_path):
     records = [_record(tmp_path, 'CROP', 0, losses, 200),
                _record(tmp_path, 'CROP+CABB', 0, losses, 200)]
     path = tmp_path / 'loss_curves.png'
-    assert convergence.plot_loss_curves(records, ['CROP', 'CROP+CABB'],
+    runs = convergence.load_loss_runs(records)
+    assert convergence.plot_loss_curves(runs, ['CROP', 'CROP+CABB'],
                                         str(path))
     with open(path, 'rb') as f:
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'
     assert 10_000 < path.stat().st_size < 400_000
     nothing = tmp_path / 'none.png'
-    assert not convergence.plot_loss_curves(
-        [dict(variant='CROP', iters=200)], ['CROP'], str(nothing))
+    assert convergence.load_loss_runs([dict(variant='CROP', iters=200)]) == []
+    assert not convergence.plot_loss_curves([], ['CROP'], str(nothing))
     assert not nothing.exists()

@@ -88,6 +88,10 @@ def run_convergence(losses: dict, total: int,
             for key in keys if key in losses}
 
 
+#: A run record paired with its ``losses.json``.
+LossRun = Tuple[dict, dict]
+
+
 def read_losses(record: dict) -> Optional[dict]:
     """The ``losses.json`` beside a record's ``metrics.json``, if any."""
     folder = record.get('record_dir')
@@ -95,28 +99,39 @@ def read_losses(record: dict) -> Optional[dict]:
     return read_json(path) if path and osp.isfile(path) else None
 
 
-def variant_convergence(records: Sequence[dict], variants: Sequence[str]
-                        ) -> Dict[str, Tuple[int, Dict[str, List[float]]]]:
-    """Late-decile loss means per variant, averaged over its seeds.
+def load_loss_runs(records: Sequence[dict]) -> List[LossRun]:
+    """Read every record's ``losses.json`` once.
 
     Args:
         records (Sequence[dict]): Run records with ``record_dir``
             (:func:`.results.load_records`).
+
+    Returns:
+        list[tuple[dict, dict]]: ``(record, losses)`` for the records that
+        have loss curves, in the records' order.
+    """
+    runs = [(record, read_losses(record)) for record in records]
+    return [(record, losses) for record, losses in runs
+            if losses is not None]
+
+
+def variant_convergence(runs: Sequence[LossRun], variants: Sequence[str]
+                        ) -> Dict[str, Tuple[int, Dict[str, List[float]]]]:
+    """Late-decile loss means per variant, averaged over its seeds.
+
+    Args:
+        runs (Sequence[tuple[dict, dict]]): ``(record, losses)`` pairs
+            (:func:`load_loss_runs`).
         variants (Sequence[str]): Variants in table order.
 
     Returns:
         dict: Variant -> ``(runs with losses, {loss: [d8, d9, d10]})``;
-        variants without any ``losses.json`` are left out.
+        variants without any loss curves are left out.
     """
     out = {}
     for name in variants:
-        per_run = []
-        for record in records:
-            if record['variant'] != name:
-                continue
-            losses = read_losses(record)
-            if losses is not None:
-                per_run.append(run_convergence(losses, int(record['iters'])))
+        per_run = [run_convergence(losses, int(record['iters']))
+                   for record, losses in runs if record['variant'] == name]
         if not per_run:
             continue
         keys = [k for k in LOSS_KEYS if all(k in run for run in per_run)]
@@ -129,18 +144,19 @@ def variant_convergence(records: Sequence[dict], variants: Sequence[str]
     return out
 
 
-def render_convergence(records: Sequence[dict],
+def render_convergence(runs: Sequence[LossRun],
                        variants: Sequence[str]) -> List[str]:
     """The markdown section on convergence (empty without loss curves).
 
     Args:
-        records (Sequence[dict]): Run records with ``record_dir``.
+        runs (Sequence[tuple[dict, dict]]): ``(record, losses)`` pairs
+            (:func:`load_loss_runs`).
         variants (Sequence[str]): Variants in table order.
 
     Returns:
         list[str]: Markdown lines.
     """
-    table = variant_convergence(records, variants)
+    table = variant_convergence(runs, variants)
     if not table:
         return []
     keys = [k for k in LOSS_KEYS if any(k in m for _, m in table.values())]
@@ -185,12 +201,13 @@ def _smooth(values: Sequence[Optional[float]], window: int) -> List[float]:
     return out
 
 
-def plot_loss_curves(records: Sequence[dict], variants: Sequence[str],
+def plot_loss_curves(runs: Sequence[LossRun], variants: Sequence[str],
                      path: str, window: int = 20, dpi: int = 80) -> bool:
     """Loss curves, one panel per loss, one line per run (colour = variant).
 
     Args:
-        records (Sequence[dict]): Run records with ``record_dir``.
+        runs (Sequence[tuple[dict, dict]]): ``(record, losses)`` pairs
+            (:func:`load_loss_runs`).
         variants (Sequence[str]): Variants in legend order.
         path (str): Output PNG.
         window (int): Logged points of the running mean.
@@ -199,8 +216,6 @@ def plot_loss_curves(records: Sequence[dict], variants: Sequence[str],
     Returns:
         bool: False (and nothing written) when no run has loss curves.
     """
-    runs = [(r, read_losses(r)) for r in records]
-    runs = [(r, losses) for r, losses in runs if losses is not None]
     if not runs:
         return False
     plt = agg_pyplot()

@@ -6,6 +6,9 @@ markdown table and the AP-by-size plot.
   AP per area-percentile bucket (Fig. 5), and every run's numbers;
 - ``ap_by_size.png``: box and mask AP per bucket, one line per variant,
   error bars = half the range;
+- the table's section on differences beyond the spread
+  (:mod:`.comparisons`): the headline comparisons and, for every variant,
+  the metrics whose seed range does not overlap CROP's;
 - ``loss_curves.png`` and the table's convergence section
   (:mod:`.convergence`): the runs' training losses.
 
@@ -21,7 +24,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..plots import AP_TYPES, BUCKET_KEY, bucket_title
 from ..plots import plot_ap_by_size as plot_buckets
 from .common import fmt_seconds, write_text
-from .convergence import plot_loss_curves, render_convergence
+from .comparisons import render_comparisons
+from .convergence import (LossRun, load_loss_runs, plot_loss_curves,
+                          render_convergence)
 
 #: (metric key, column header) of the main table.
 TABLE_COLUMNS = (
@@ -155,7 +160,8 @@ def format_stat(stat: Optional[Tuple[float, float, int]], n: int,
 def render_table(records: Sequence[dict], variants: Sequence[str],
                  plot_name: Optional[str] = 'ap_by_size.png',
                  digits: int = 1,
-                 loss_plot_name: Optional[str] = None) -> str:
+                 loss_plot_name: Optional[str] = None,
+                 loss_runs: Optional[Sequence[LossRun]] = None) -> str:
     """The markdown report of the study's runs.
 
     Args:
@@ -167,6 +173,9 @@ def render_table(records: Sequence[dict], variants: Sequence[str],
         digits (int): Decimals of the aggregated cells.
         loss_plot_name (str, optional): File name of the loss curves,
             linked when given.
+        loss_runs (Sequence[tuple[dict, dict]], optional): The runs' loss
+            curves (:func:`.convergence.load_loss_runs`); read from the
+            records' folders when not given.
 
     Returns:
         str: Markdown.
@@ -264,7 +273,17 @@ def render_table(records: Sequence[dict], variants: Sequence[str],
         if plot_name:
             lines.append(f'![AP by size]({plot_name})')
             lines.append('')
-    lines.extend(render_convergence(records, variants))
+    compared = list(TABLE_COLUMNS) + [
+        (f'{prefix}_mAP_{b}', f'{title} AP {bucket_title(b)}')
+        for prefix, title in AP_TYPES for b in buckets
+    ]
+    lines.extend(render_comparisons(
+        records, variants, compared,
+        largest_box=f'bbox_mAP_{buckets[-1]}' if buckets else None,
+        digits=digits))
+    if loss_runs is None:
+        loss_runs = load_loss_runs(records)
+    lines.extend(render_convergence(loss_runs, variants))
     if loss_plot_name:
         lines.append(f'![loss curves]({loss_plot_name})')
         lines.append('')
@@ -346,10 +365,12 @@ def write_report(records: Sequence[dict], variants: Sequence[str],
     plot = osp.join(out_dir, 'ap_by_size.png')
     plot_ap_by_size(records, variants, plot)
     loss_plot = osp.join(out_dir, 'loss_curves.png')
-    has_losses = plot_loss_curves(records, variants, loss_plot)
+    loss_runs = load_loss_runs(records)
+    has_losses = plot_loss_curves(loss_runs, variants, loss_plot)
     text = render_table(
         records, variants, plot_name=osp.basename(plot),
-        loss_plot_name=osp.basename(loss_plot) if has_losses else None)
+        loss_plot_name=osp.basename(loss_plot) if has_losses else None,
+        loss_runs=loss_runs)
     write_text(text, table)
     return table, plot
 

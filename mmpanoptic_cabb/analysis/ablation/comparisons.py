@@ -1,0 +1,171 @@
+"""Which differences between the study's variants exceed the spread over
+seeds.
+
+The study's rule: a difference between two variants is **real** only when
+their seed ranges ``[min, max]`` do not overlap; ranges that touch overlap.
+With two or three seeds per variant this is a weak test, and the range is
+the honest measure of spread at that count (the mean ± half the range of
+the table is the range itself only for two seeds: with three, the mean need
+not be the range's midpoint, so the table's cells are not the ranges).
+
+The functions take the runs' records (``metrics.json`` contents, see
+:func:`.results.load_records`) and metric keys with their titles, so that
+the report decides what is compared.
+"""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+#: The issue's headline comparisons: (variant A, variant B, metric key).
+#: ``LARGEST_BOX`` stands for the box AP of the largest area bucket.
+LARGEST_BOX = 'bbox_mAP_<largest>'
+HEADLINE = (
+    ('CROP', 'CROP+CABB', LARGEST_BOX),
+    ('CROP', 'CROP+CABB+ISUS', 'PQ'),
+    ('CROP', 'CROP+CABB+ISUS', 'PC_th'),
+)
+
+#: ``(mean, min, max, count)`` of one metric over one variant's seeds.
+SeedRange = Tuple[float, float, float, int]
+
+
+def seed_range(values: Sequence[Optional[float]]) -> Optional[SeedRange]:
+    """Mean, minimum and maximum of the finite values.
+
+    Args:
+        values (Sequence[float | None]): One value per seed; None / NaN are
+            left out.
+
+    Returns:
+        tuple | None: ``(mean, min, max, count)``; None without finite
+        values.
+    """
+    finite = [float(v) for v in values
+              if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return None
+    return sum(finite) / len(finite), min(finite), max(finite), len(finite)
+
+
+def compare_ranges(a: SeedRange, b: SeedRange) -> int:
+    """The study's rule on two seed ranges.
+
+    Args:
+        a (tuple): ``(mean, min, max, count)`` of variant A.
+        b (tuple): The same for variant B.
+
+    Returns:
+        int: ``+1`` when every seed of B is above every seed of A, ``-1``
+        when every seed of B is below, ``0`` when the ranges overlap or
+        touch (not real).
+    """
+    if b[1] > a[2]:
+        return 1
+    if b[2] < a[1]:
+        return -1
+    return 0
+
+
+def variant_ranges(records: Sequence[dict], variant: str,
+                   keys: Sequence[str]) -> Dict[str, SeedRange]:
+    """Seed ranges of one variant's metrics.
+
+    Args:
+        records (Sequence[dict]): ``metrics.json`` contents.
+        variant (str): The variant.
+        keys (Sequence[str]): Metric keys.
+
+    Returns:
+        dict: Key -> seed range; keys without values are left out.
+    """
+    runs = [r for r in records if r['variant'] == variant]
+    out = {}
+    for key in keys:
+        stat = seed_range([r['metrics'].get(key) for r in runs])
+        if stat is not None:
+            out[key] = stat
+    return out
+
+
+def format_range(stat: SeedRange, digits: int = 1) -> str:
+    """``mean (min–max), n=count``."""
+    mean, low, high, count = stat
+    return (f'{mean:.{digits}f} ({low:.{digits}f}–{high:.{digits}f}), '
+            f'n={count}')
+
+
+def render_comparisons(records: Sequence[dict], variants: Sequence[str],
+                       metrics: Sequence[Tuple[str, str]],
+                       largest_box: Optional[str] = None,
+                       baseline: str = 'CROP',
+                       headline: Sequence[Tuple[str, str, str]] = HEADLINE,
+                       digits: int = 1) -> List[str]:
+    """The markdown section on differences beyond the spread.
+
+    Args:
+        records (Sequence[dict]): ``metrics.json`` contents.
+        variants (Sequence[str]): Variants in table order.
+        metrics (Sequence[tuple[str, str]]): ``(key, title)`` of every
+            metric compared against the baseline.
+        largest_box (str, optional): The key that :data:`LARGEST_BOX`
+            stands for; headline rows on it are left out when None.
+        baseline (str): The variant every other one is compared with.
+        headline (Sequence[tuple[str, str, str]]): ``(A, B, key)`` rows of
+            the headline table.
+        digits (int): Decimals.
+
+    Returns:
+        list[str]: Markdown lines; empty when the baseline has no runs.
+    """
+    titles = dict(metrics)
+    present = list(dict.fromkeys(r['variant'] for r in records))
+    if baseline not in present:
+        return []
+    verdict = {1: 'yes, B higher', -1: 'yes, B lower',
+               0: 'no (the ranges overlap)'}
+    lines = ['## Differences beyond the spread', '']
+    lines.append(
+        'A difference is called real only when the two variants\' seed '
+        'ranges, min–max over the seeds, do not overlap (touching counts as '
+        'overlap). Cells: mean (min–max), n = seeds.')
+    lines.append('')
+    rows = []
+    for a, b, key in headline:
+        key = largest_box if key == LARGEST_BOX else key
+        if key is None or a not in present or b not in present:
+            continue
+        ra = variant_ranges(records, a, [key]).get(key)
+        rb = variant_ranges(records, b, [key]).get(key)
+        if ra is None or rb is None:
+            continue
+        rows.append(f'| {a} vs {b} | {titles.get(key, key)} | '
+                    f'{format_range(ra, digits)} | '
+                    f'{format_range(rb, digits)} | '
+                    f'{verdict[compare_ranges(ra, rb)]} |')
+    if rows:
+        lines.append('| comparison (A vs B) | metric | A | B | real? |')
+        lines.append('| --- | --- | --: | --: | --- |')
+        lines.extend(rows)
+        lines.append('')
+    keys = [key for key, _ in metrics]
+    base = variant_ranges(records, baseline, keys)
+    order = [v for v in variants if v in present] + [
+        v for v in present if v not in variants]
+    lines.append(f'Every metric of the tables above, each variant against '
+                 f'{baseline}:')
+    lines.append('')
+    for name in order:
+        if name == baseline:
+            continue
+        other = variant_ranges(records, name, keys)
+        above, below = [], []
+        for key in keys:
+            if key in base and key in other:
+                side = compare_ranges(base[key], other[key])
+                (above if side > 0 else below if side < 0 else []).append(
+                    titles[key])
+        text = (f'higher on {", ".join(above)}' if above else '')
+        if below:
+            text += ('; ' if text else '') + f'lower on {", ".join(below)}'
+        lines.append(f'- {name}: ' + (text or 'no real difference') + '.')
+    lines.append('')
+    return lines
