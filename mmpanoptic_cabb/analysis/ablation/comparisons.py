@@ -128,13 +128,18 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
         'ranges, min–max over the seeds, do not overlap (touching counts as '
         'overlap). Cells: mean (min–max), n = seeds.')
     lines.append('')
+    keys = [key for key, _ in metrics]
+    headline = [(a, b, largest_box if key == LARGEST_BOX else key)
+                for a, b, key in headline]
+    wanted = list(dict.fromkeys(
+        keys + [key for _, _, key in headline if key is not None]))
+    ranges = {name: variant_ranges(records, name, wanted)
+              for name in present}
     rows = []
     for a, b, key in headline:
-        key = largest_box if key == LARGEST_BOX else key
         if key is None or a not in present or b not in present:
             continue
-        ra = variant_ranges(records, a, [key]).get(key)
-        rb = variant_ranges(records, b, [key]).get(key)
+        ra, rb = ranges[a].get(key), ranges[b].get(key)
         if ra is None or rb is None:
             continue
         rows.append(f'| {a} vs {b} | {titles.get(key, key)} | '
@@ -146,8 +151,7 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
         lines.append('| --- | --- | --: | --: | --- |')
         lines.extend(rows)
         lines.append('')
-    keys = [key for key, _ in metrics]
-    base = variant_ranges(records, baseline, keys)
+    base = ranges[baseline]
     order = [v for v in variants if v in present] + [
         v for v in present if v not in variants]
     lines.append(f'Every metric of the tables above, each variant against '
@@ -156,7 +160,7 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
     for name in order:
         if name == baseline:
             continue
-        other = variant_ranges(records, name, keys)
+        other = ranges[name]
         above, below = [], []
         for key in keys:
             if key in base and key in other:

@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..plots import AP_TYPES, BUCKET_KEY, bucket_title
 from ..plots import plot_ap_by_size as plot_buckets
 from .common import fmt_seconds, write_text
-from .comparisons import render_comparisons
+from .comparisons import render_comparisons, seed_range
 from .convergence import (LossRun, load_loss_runs, plot_loss_curves,
                           render_convergence)
 
@@ -55,12 +55,11 @@ def mean_spread(values: Sequence[Optional[float]]
         tuple[float, float, int]: ``(mean, (max - min) / 2, count)``; NaN,
         NaN, 0 without finite values.
     """
-    finite = [float(v) for v in values
-              if v is not None and math.isfinite(float(v))]
-    if not finite:
+    stat = seed_range(values)
+    if stat is None:
         return float('nan'), float('nan'), 0
-    return (sum(finite) / len(finite), (max(finite) - min(finite)) / 2,
-            len(finite))
+    mean, low, high, count = stat
+    return mean, (high - low) / 2, count
 
 
 def active_seconds(intervals: Sequence[Tuple[float, float]]) -> float:
