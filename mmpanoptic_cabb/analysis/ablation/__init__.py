@@ -14,6 +14,8 @@ and tested over a few seeds. The modules, from the bottom up:
 - :mod:`.convergence`: late-decile loss means and the loss curves;
 - :mod:`.report`: mean / spread aggregation, the markdown table and the
   AP-by-size plot.
+- :mod:`.schedules`: the metrics of several budgets (results dirs) against
+  the schedule length.
 
 Offline tooling: :mod:`mmpanoptic_cabb` does not import this package.
 """
