@@ -13,6 +13,9 @@ that collect them from a model:
   predicted box of its class and the log ratios of their widths and heights
   (negative: the prediction is too small, the bias crop training is expected
   to cause on large objects).
+- :func:`collect_val_box_errors`: those errors for the large val objects,
+  of the final predictions and of the RPN proposals the RoI head starts
+  from.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -190,10 +193,41 @@ def collect_training_stats(model, data_loader, num_batches: int) -> Dict:
     return out
 
 
+def summarise_box_errors(best: Sequence[float], log_w: Sequence[float],
+                         log_h: Sequence[float]) -> Dict:
+    """Recall, IoU and size-error summaries of the best matches of a set of
+    GT boxes (the lists of :func:`box_size_errors`, concatenated).
+
+    Returns:
+        dict: ``objects``, ``recall_iou50`` (share of best IoUs >= 0.5),
+        summaries of ``best_iou``, ``log_w_ratio`` and ``log_h_ratio``, and
+        ``too_small`` (share of the matched ones whose matched area is below
+        the GT's); None for the shares without objects.
+    """
+    best_arr = np.asarray(best, np.float64)
+    area = np.asarray(log_w, np.float64) + np.asarray(log_h, np.float64)
+    matched = np.isfinite(area)
+    return dict(
+        objects=len(best_arr),
+        recall_iou50=float((best_arr >= 0.5).mean()) if len(best_arr)
+        else None,
+        best_iou=summarise(best),
+        log_w_ratio=summarise(log_w),
+        log_h_ratio=summarise(log_h),
+        too_small=float((area[matched] < 0).mean())
+        if matched.any() else None)
+
+
 def collect_val_box_errors(model, dataset, num_images: int,
                            min_side: float) -> Dict:
-    """Box size errors of the predictions for the val objects whose box
-    side exceeds ``min_side`` pixels (original image frame).
+    """Box size errors of the predictions, and of the RPN proposals, for the
+    val objects whose box side exceeds ``min_side`` pixels (original image
+    frame).
+
+    The proposals are those the RoI head receives (the RPN's test output,
+    mapped back to the original frame through the image's scale factor),
+    matched to each object regardless of class: whether an object is lost
+    or comes out too small already in the RPN, or in the RoI head.
 
     Args:
         model: The segmentor (eval mode is set here).
@@ -203,42 +237,54 @@ def collect_val_box_errors(model, dataset, num_images: int,
         min_side (float): Objects with ``max(w, h) > min_side`` count.
 
     Returns:
-        dict: ``objects``, ``recall_iou50`` (share with a same-class
-        prediction of IoU >= 0.5), summaries of ``best_iou``,
-        ``log_w_ratio`` and ``log_h_ratio``, and ``too_small`` (share of the
-        matched ones whose predicted area is below the GT's).
+        dict: :func:`summarise_box_errors` of the predictions (same class),
+        ``min_side``, and under ``proposals`` the same summary of the best
+        proposal of each object.
     """
     from mmengine.dataset import pseudo_collate
     model.eval()
-    best, log_w, log_h = [], [], []
-    for idx in range(min(num_images, len(dataset))):
-        info = dataset.get_data_info(idx)
-        gts = [inst for inst in info.get('instances', [])
-               if not inst.get('ignore_flag', 0)]
-        boxes = np.array([g['bbox'] for g in gts], np.float64).reshape(-1, 4)
-        side = (boxes[:, 2:] - boxes[:, :2]).max(1) if len(boxes) else \
-            np.zeros(0)
-        keep = side > min_side
-        if not keep.any():
-            continue
-        with torch.no_grad():
-            result = model.test_step(pseudo_collate([dataset[idx]]))[0]
-        pred = result.pred_instances
-        errors = box_size_errors(
-            boxes[keep], np.array([g['bbox_label'] for g in gts])[keep],
-            pred.bboxes.cpu().numpy(), pred.labels.cpu().numpy())
-        best += errors['best_iou']
-        log_w += errors['log_w_ratio']
-        log_h += errors['log_h_ratio']
-    best_arr = np.asarray(best)
-    area = np.asarray(log_w) + np.asarray(log_h)
-    matched = np.isfinite(area)
-    return dict(
-        objects=len(best),
-        min_side=min_side,
-        recall_iou50=float((best_arr >= 0.5).mean()) if best else None,
-        best_iou=summarise(best),
-        log_w_ratio=summarise(log_w),
-        log_h_ratio=summarise(log_h),
-        too_small=float((area[matched] < 0).mean())
-        if matched.any() else None)
+    found = dict(pred=([], [], []), proposal=([], [], []))
+    proposals: List = []
+    rpn_predict = model.rpn_head.predict
+
+    def capture(*args, **kwargs):
+        results = rpn_predict(*args, **kwargs)
+        proposals.extend(results)
+        return results
+
+    model.rpn_head.predict = capture
+    try:
+        for idx in range(min(num_images, len(dataset))):
+            info = dataset.get_data_info(idx)
+            gts = [inst for inst in info.get('instances', [])
+                   if not inst.get('ignore_flag', 0)]
+            boxes = np.array([g['bbox'] for g in gts],
+                             np.float64).reshape(-1, 4)
+            side = (boxes[:, 2:] - boxes[:, :2]).max(1) if len(boxes) else \
+                np.zeros(0)
+            keep = side > min_side
+            if not keep.any():
+                continue
+            labels = np.array([g['bbox_label'] for g in gts])[keep]
+            proposals.clear()
+            with torch.no_grad():
+                result = model.test_step(pseudo_collate([dataset[idx]]))[0]
+            pred = result.pred_instances
+            scale = np.asarray(result.metainfo['scale_factor'], np.float64)
+            rpn_boxes = proposals[0].bboxes.cpu().numpy() / np.tile(scale, 2)
+            agnostic = np.zeros(len(labels), np.int64)
+            matches = dict(
+                pred=box_size_errors(boxes[keep], labels,
+                                     pred.bboxes.cpu().numpy(),
+                                     pred.labels.cpu().numpy()),
+                proposal=box_size_errors(
+                    boxes[keep], agnostic, rpn_boxes,
+                    np.zeros(len(rpn_boxes), np.int64)))
+            for name, errors in matches.items():
+                for store, key in zip(found[name], ('best_iou', 'log_w_ratio',
+                                                    'log_h_ratio')):
+                    store += errors[key]
+    finally:
+        del model.rpn_head.predict
+    return dict(summarise_box_errors(*found['pred']), min_side=min_side,
+                proposals=summarise_box_errors(*found['proposal']))

@@ -8,6 +8,7 @@ import torch
 
 from mmpanoptic_cabb.analysis.cabb_diagnostics import (box_size_errors,
                                                        summarise,
+                                                       summarise_box_errors,
                                                        truncated_positive_stats)
 
 
@@ -66,6 +67,20 @@ def test_box_size_errors_without_predictions():
     assert math.isnan(errors['log_h_ratio'][0])
 
 
+def test_summarise_box_errors_of_matches():
+    out = summarise_box_errors([0.7, 0.2, 0.0], [-0.5, 0.1, np.nan],
+                               [-0.1, -0.3, np.nan])
+    assert out['objects'] == 3
+    assert out['recall_iou50'] == pytest.approx(1 / 3)
+    # Matched: areas log -0.6 and -0.2, both smaller.
+    assert out['too_small'] == 1.0
+    assert out['log_w_ratio']['count'] == 2
+    assert out['log_w_ratio']['median'] == pytest.approx(-0.2)
+    empty = summarise_box_errors([], [], [])
+    assert empty['objects'] == 0 and empty['recall_iou50'] is None
+    assert empty['too_small'] is None
+
+
 def test_summarise_ignores_non_finite():
     s = summarise([1.0, 2.0, 3.0, float('nan')])
     assert s['count'] == 3 and s['median'] == 2.0 and s['mean'] == 2.0
@@ -106,4 +121,74 @@ def test_tool_runs_on_a_tiny_dataset(tiny_synthetic_root, tmp_path):
         assert stats['calls'] > 0
         assert 0 <= stats['truncated'] <= stats['positives']
         assert stats['moved_dims'] <= stats['truncated_dims']
-    assert report['val']['objects'] > 0
+    val = report['val']
+    assert val['objects'] > 0
+    assert val['proposals']['objects'] == val['objects']
+    assert 0 <= val['proposals']['recall_iou50'] <= 1
+    # Every object has proposals to match (the RPN keeps up to 1000).
+    assert val['proposals']['best_iou']['count'] == val['objects']
+
+
+class _FakeRPN:
+    """An RPN whose test output is one box in the resized frame."""
+
+    def __init__(self, box):
+        self.box = box
+
+    def predict(self, *args, **kwargs):
+        from mmengine.structures import InstanceData
+        return [InstanceData(bboxes=torch.tensor([self.box]))]
+
+
+class _FakeSegmentor:
+    """Resizes by (2, 4) and predicts one box of class 1 at half size."""
+
+    def __init__(self, proposal):
+        self.rpn_head = _FakeRPN(proposal)
+
+    def eval(self):
+        return self
+
+    def test_step(self, batch):
+        from mmdet.structures import DetDataSample
+        from mmengine.structures import InstanceData
+        self.rpn_head.predict()
+        sample = DetDataSample(metainfo=dict(scale_factor=(2.0, 4.0)))
+        sample.pred_instances = InstanceData(
+            bboxes=torch.tensor([[0., 0., 50., 100.]]),
+            labels=torch.tensor([1]))
+        return [sample]
+
+
+class _FakeDataset:
+    instances = [dict(bbox=[0, 0, 100, 200], bbox_label=1),
+                 dict(bbox=[0, 0, 10, 10], bbox_label=1)]
+
+    def __len__(self):
+        return 1
+
+    def get_data_info(self, idx):
+        return dict(instances=self.instances)
+
+    def __getitem__(self, idx):
+        return dict(inputs=None)
+
+
+def test_val_errors_of_predictions_and_proposals():
+    """Proposals are mapped back through the scale factor before matching;
+    the RPN's own ``predict`` is restored afterwards."""
+    from mmpanoptic_cabb.analysis.cabb_diagnostics import \
+        collect_val_box_errors
+
+    # (0, 0, 100, 200) in the original frame is (0, 0, 200, 800) resized.
+    model = _FakeSegmentor([0., 0., 200., 800.])
+    out = collect_val_box_errors(model, _FakeDataset(), 5, min_side=50)
+    assert out['objects'] == 1 and out['min_side'] == 50
+    assert out['recall_iou50'] == 0.0
+    assert out['log_w_ratio']['median'] == pytest.approx(math.log(0.5))
+    assert out['too_small'] == 1.0
+    rpn = out['proposals']
+    assert rpn['objects'] == 1 and rpn['recall_iou50'] == 1.0
+    assert rpn['best_iou']['median'] == pytest.approx(1.0)
+    assert rpn['log_h_ratio']['median'] == pytest.approx(0.0)
+    assert 'predict' not in vars(model.rpn_head)

@@ -12,7 +12,8 @@ For one checkpoint and its config:
    whose box side exceeds ``--min-side`` pixels (default: the training
    crop's side mapped back to the original image through s0), the best
    same-class prediction's IoU and the log ratios of its width and height
-   to the ground truth's (negative: too small).
+   to the ground truth's (negative: too small), and the same for the best
+   RPN proposal of any class (where the RoI head starts from).
 
 Example::
 
@@ -100,6 +101,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
           f'recall@0.5 {val["recall_iou50"]}, median log w ratio '
           f'{val["log_w_ratio"].get("median")}, median log h ratio '
           f'{val["log_h_ratio"].get("median")}, too small {val["too_small"]}')
+    rpn = val['proposals']
+    print(f'  their best RPN proposals (any class): recall@0.5 '
+          f'{rpn["recall_iou50"]}, median log w ratio '
+          f'{rpn["log_w_ratio"].get("median")}, median log h ratio '
+          f'{rpn["log_h_ratio"].get("median")}, too small {rpn["too_small"]}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(report, f, indent=1)
