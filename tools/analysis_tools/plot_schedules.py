@@ -20,8 +20,8 @@ import argparse
 import os.path as osp
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-#: Default panels: (metric key, title); ``<largest>`` is the largest area
-#: bucket of the runs' ``area_buckets``.
+#: Default panels: metric keys; ``<largest>`` is the largest area bucket of
+#: the runs' AP keys.
 DEFAULT_METRICS = ('PQ', 'PC_th', 'bbox_mAP', 'bbox_mAP_<largest>',
                    'segm_mAP_<largest>')
 TITLES = {'PQ': 'PQ', 'PC_th': 'PC_th', 'bbox_mAP': 'box mAP',
@@ -57,22 +57,22 @@ def default_order(names: Iterable[str]) -> List[str]:
 def resolve_metrics(keys: Sequence[str],
                     records: Sequence[dict]) -> List[Tuple[str, str]]:
     """``(key, title)`` per panel, ``<largest>`` replaced by the largest
-    area bucket of the records.
+    area bucket of the records' AP keys, as in the study's report.
 
     Raises:
-        ToolInputError: ``<largest>`` is asked for and no record has
-            ``area_buckets``.
+        ToolInputError: ``<largest>`` is asked for and no record has a
+            bucket AP (``<type>_mAP_p<lo>-<hi>``).
     """
-    from mmpanoptic_cabb.analysis.plots import bucket_title, sort_buckets
+    from mmpanoptic_cabb.analysis.ablation.report import bucket_labels
+    from mmpanoptic_cabb.analysis.plots import bucket_title
     from mmpanoptic_cabb.utils.errors import ToolInputError
-    buckets = sort_buckets(
-        label for r in records for label in (r.get('area_buckets') or {}))
+    buckets = bucket_labels(records)
     out = []
     for key in keys:
         if '<largest>' in key:
             if not buckets:
                 raise ToolInputError(
-                    f'metric {key!r}: no run has area_buckets')
+                    f'metric {key!r}: no run has bucket APs')
             key = key.replace('<largest>', buckets[-1])
         prefix, _, bucket = key.partition('_mAP_p')
         if bucket:

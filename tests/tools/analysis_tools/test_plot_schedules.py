@@ -82,16 +82,17 @@ def test_default_order_is_the_tables():
 
 
 def test_titles_name_the_bucket():
-    records = [dict(variant='CROP', iters=1, metrics={},
-                    area_buckets=BUCKETS)]
+    records = [dict(variant='CROP', iters=1,
+                    metrics={f'segm_mAP_{b}': 1.0 for b in BUCKETS})]
     assert CLI.resolve_metrics(
         ['PQ', 'bbox_mAP', 'segm_mAP_<largest>', 'bbox_mAP_p0-25'],
         records) == [('PQ', 'PQ'), ('bbox_mAP', 'box mAP'),
                      ('segm_mAP_p50-100', 'mask AP 50–100'),
                      ('bbox_mAP_p0-25', 'box AP 0–25')]
-    with pytest.raises(ToolInputError, match='no run has area_buckets'):
+    with pytest.raises(ToolInputError, match='no run has bucket APs'):
         CLI.resolve_metrics(['bbox_mAP_<largest>'],
-                            [dict(variant='CROP', iters=1, metrics={})])
+                            [dict(variant='CROP', iters=1,
+                                  metrics={'PQ': 1.0}, area_buckets=BUCKETS)])
 
 
 def test_bad_input_names_the_dir_or_file(study, tmp_path):
