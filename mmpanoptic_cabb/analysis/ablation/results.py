@@ -238,11 +238,25 @@ def copy_results(work_dir: str, results_dir: str) -> bool:
     return True
 
 
+def metrics_paths(root: str, stem: str = '*') -> List[str]:
+    """The ``metrics.json`` of the finished runs under ``root``.
+
+    Args:
+        root (str): A work root or a results dir
+            (``<root>/<config stem>/seed<S>/metrics.json``).
+        stem (str): The config stem; ``'*'``: every config.
+
+    Returns:
+        list[str]: The paths, sorted.
+    """
+    return sorted(glob.glob(osp.join(root, stem, 'seed*', METRICS_FILE)))
+
+
 def _finished_runs(root: str, config: str) -> Dict[str, str]:
     """``seed<S>`` -> ``metrics.json`` of the config's runs under ``root``."""
     stem = osp.splitext(osp.basename(config))[0]
-    pattern = osp.join(root, stem, 'seed*', METRICS_FILE)
-    return {osp.basename(osp.dirname(p)): p for p in glob.glob(pattern)}
+    return {osp.basename(osp.dirname(p)): p
+            for p in metrics_paths(root, stem)}
 
 
 def _read_record(path: str) -> dict:

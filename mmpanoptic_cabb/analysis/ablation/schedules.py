@@ -8,12 +8,11 @@ against the budget (:func:`plot_schedules`). A schedule has converged, for
 the study's purposes, when a longer one moves the metrics by less than the
 spread over seeds; the plot shows that, or that it has not.
 """
-import glob
-import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .common import METRICS_FILE, AblationError, read_json
 from .comparisons import SeedRange, seed_range
+from .results import metrics_paths
 
 #: ``[(iterations, (mean, min, max, count)), ...]`` by iterations.
 ScheduleSeries = List[Tuple[int, SeedRange]]
@@ -32,8 +31,7 @@ def read_results_dir(results_dir: str) -> List[dict]:
         AblationError: The dir holds no run, or a ``metrics.json`` has no
             ``variant``, ``iters`` or ``metrics`` (the message names it).
     """
-    paths = sorted(
-        glob.glob(osp.join(results_dir, '*', 'seed*', METRICS_FILE)))
+    paths = metrics_paths(results_dir)
     if not paths:
         raise AblationError(f'{results_dir} holds no */seed*/{METRICS_FILE}')
     records = []
