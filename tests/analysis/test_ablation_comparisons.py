@@ -64,6 +64,14 @@ def test_section_lists_headline_and_real_differences():
             '47.5 (45.0–50.0), n=2 | yes, B higher |') in text
     assert '- CROP+CABB: higher on PQ.' in lines
     assert '- CROP+CABB+ISUS: higher on PC_th; lower on PQ.' in lines
+    # a variant with one seed is not judged, although its range is disjoint
+    lines = comparisons.render_comparisons(
+        records[:5], ['CROP', 'CROP+CABB', 'CROP+CABB+ISUS'], metrics,
+        largest_box='bbox_mAP_p87-100')
+    assert ('| CROP vs CROP+CABB+ISUS | PQ | 71.0 (70.0–72.0), n=2 | '
+            '60.0 (60.0–60.0), n=1 | n/a (one seed has no spread) |') in lines
+    assert '- CROP+CABB+ISUS: not judged (one seed has no spread).' in lines
+    assert '- CROP+CABB: higher on PQ.' in lines
     # without a largest bucket the box-AP headline row is left out
     lines = comparisons.render_comparisons(records, ['CROP'], metrics[:2])
     assert not any('box AP' in line for line in lines)

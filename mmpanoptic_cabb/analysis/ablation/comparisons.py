@@ -65,6 +65,24 @@ def compare_ranges(a: SeedRange, b: SeedRange) -> int:
     return 0
 
 
+def judge(a: SeedRange, b: SeedRange, verdict: Dict[int, str],
+          one_seed: str) -> str:
+    """The verdict on two seed ranges, none when either has one seed.
+
+    Args:
+        a (tuple): ``(mean, min, max, count)`` of variant A.
+        b (tuple): The same for variant B.
+        verdict (dict): :func:`compare_ranges` result -> text.
+        one_seed (str): The text when A or B has fewer than two seeds.
+
+    Returns:
+        str: The verdict.
+    """
+    if a[3] < 2 or b[3] < 2:
+        return one_seed
+    return verdict[compare_ranges(a, b)]
+
+
 def variant_ranges(records: Sequence[dict], variant: str,
                    keys: Sequence[str]) -> Dict[str, SeedRange]:
     """Seed ranges of one variant's metrics.
@@ -122,11 +140,13 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
         return []
     verdict = {1: 'yes, B higher', -1: 'yes, B lower',
                0: 'no (the ranges overlap)'}
+    one_seed = 'n/a (one seed has no spread)'
     lines = ['## Differences beyond the spread', '']
     lines.append(
         'A difference is called real only when the two variants\' seed '
         'ranges, min–max over the seeds, do not overlap (touching counts as '
-        'overlap). Cells: mean (min–max), n = seeds.')
+        'overlap); a variant with one seed has no spread and is not '
+        'judged. Cells: mean (min–max), n = seeds.')
     lines.append('')
     keys = [key for key, _ in metrics]
     headline = [(a, b, largest_box if key == LARGEST_BOX else key)
@@ -145,7 +165,7 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
         rows.append(f'| {a} vs {b} | {titles.get(key, key)} | '
                     f'{format_range(ra, digits)} | '
                     f'{format_range(rb, digits)} | '
-                    f'{verdict[compare_ranges(ra, rb)]} |')
+                    f'{judge(ra, rb, verdict, one_seed)} |')
     if rows:
         lines.append('| comparison (A vs B) | metric | A | B | real? |')
         lines.append('| --- | --- | --: | --: | --- |')
@@ -161,6 +181,10 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
         if name == baseline:
             continue
         other = ranges[name]
+        if max([stat[3] for stat in other.values()], default=0) < 2 or max(
+                [stat[3] for stat in base.values()], default=0) < 2:
+            lines.append(f'- {name}: not judged (one seed has no spread).')
+            continue
         above, below = [], []
         for key in keys:
             if key in base and key in other:
