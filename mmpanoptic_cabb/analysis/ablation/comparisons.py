@@ -65,22 +65,16 @@ def compare_ranges(a: SeedRange, b: SeedRange) -> int:
     return 0
 
 
-def judge(a: SeedRange, b: SeedRange, verdict: Dict[int, str],
-          one_seed: str) -> str:
-    """The verdict on two seed ranges, none when either has one seed.
+def has_spread(stat: SeedRange) -> bool:
+    """Whether a seed range can be judged: it needs at least two seeds.
 
     Args:
-        a (tuple): ``(mean, min, max, count)`` of variant A.
-        b (tuple): The same for variant B.
-        verdict (dict): :func:`compare_ranges` result -> text.
-        one_seed (str): The text when A or B has fewer than two seeds.
+        stat (tuple): ``(mean, min, max, count)``.
 
     Returns:
-        str: The verdict.
+        bool: True with two seeds or more.
     """
-    if a[3] < 2 or b[3] < 2:
-        return one_seed
-    return verdict[compare_ranges(a, b)]
+    return stat[3] >= 2
 
 
 def variant_ranges(records: Sequence[dict], variant: str,
@@ -162,10 +156,11 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
         ra, rb = ranges[a].get(key), ranges[b].get(key)
         if ra is None or rb is None:
             continue
+        real = (verdict[compare_ranges(ra, rb)]
+                if has_spread(ra) and has_spread(rb) else one_seed)
         rows.append(f'| {a} vs {b} | {titles.get(key, key)} | '
                     f'{format_range(ra, digits)} | '
-                    f'{format_range(rb, digits)} | '
-                    f'{judge(ra, rb, verdict, one_seed)} |')
+                    f'{format_range(rb, digits)} | {real} |')
     if rows:
         lines.append('| comparison (A vs B) | metric | A | B | real? |')
         lines.append('| --- | --- | --: | --: | --- |')
@@ -181,16 +176,16 @@ def render_comparisons(records: Sequence[dict], variants: Sequence[str],
         if name == baseline:
             continue
         other = ranges[name]
-        if max([stat[3] for stat in other.values()], default=0) < 2 or max(
-                [stat[3] for stat in base.values()], default=0) < 2:
+        judged = [key for key in keys if key in base and key in other
+                  and has_spread(base[key]) and has_spread(other[key])]
+        if not judged:
             lines.append(f'- {name}: not judged (one seed has no spread).')
             continue
         above, below = [], []
-        for key in keys:
-            if key in base and key in other:
-                side = compare_ranges(base[key], other[key])
-                (above if side > 0 else below if side < 0 else []).append(
-                    titles[key])
+        for key in judged:
+            side = compare_ranges(base[key], other[key])
+            (above if side > 0 else below if side < 0 else []).append(
+                titles[key])
         text = (f'higher on {", ".join(above)}' if above else '')
         if below:
             text += ('; ' if text else '') + f'lower on {", ".join(below)}'
