@@ -259,11 +259,25 @@ def _finished_runs(root: str, config: str) -> Dict[str, str]:
             for p in metrics_paths(root, stem)}
 
 
-def _read_record(path: str) -> dict:
-    """A ``metrics.json``; an error if it holds no metrics."""
+def read_record(path: str,
+                required: Sequence[str] = ('metrics', )) -> dict:
+    """A run's ``metrics.json``, checked for the keys a reader needs.
+
+    Args:
+        path (str): The ``metrics.json``.
+        required (Sequence[str]): Keys it must hold.
+
+    Returns:
+        dict: The record.
+
+    Raises:
+        AblationError: A key is missing (the message names the file and
+            the keys).
+    """
     record = read_json(path)
-    if not record or 'metrics' not in record:
-        raise AblationError(f'{path} has no metrics')
+    missing = [key for key in required if not record or key not in record]
+    if missing:
+        raise AblationError(f'{path} has no {", ".join(missing)}')
     return record
 
 
@@ -287,7 +301,7 @@ def sync_results(work_root: str, results_dir: str,
                                                     config).items()):
             if seed_dir in present:
                 continue
-            _read_record(path)
+            read_record(path)
             work_dir = osp.dirname(path)
             copy_results(work_dir, osp.join(results_dir, stem, seed_dir))
             copied.append(work_dir)
@@ -319,7 +333,7 @@ def load_records(work_root: str,
         if results_dir is not None:
             found.update(_finished_runs(results_dir, config))
         for seed_dir in sorted(found):
-            record = _read_record(found[seed_dir])
+            record = read_record(found[seed_dir])
             record['variant'] = name
             record['record_dir'] = osp.dirname(found[seed_dir])
             records.append(record)

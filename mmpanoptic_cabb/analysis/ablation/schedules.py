@@ -10,9 +10,9 @@ spread over seeds; the plot shows that, or that it has not.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .common import METRICS_FILE, AblationError, read_json
+from .common import METRICS_FILE, AblationError
 from .comparisons import SeedRange, seed_range
-from .results import metrics_paths
+from .results import metrics_paths, read_record
 
 #: ``[(iterations, (mean, min, max, count)), ...]`` by iterations.
 ScheduleSeries = List[Tuple[int, SeedRange]]
@@ -34,15 +34,8 @@ def read_results_dir(results_dir: str) -> List[dict]:
     paths = metrics_paths(results_dir)
     if not paths:
         raise AblationError(f'{results_dir} holds no */seed*/{METRICS_FILE}')
-    records = []
-    for path in paths:
-        record = read_json(path)
-        missing = [key for key in ('variant', 'iters', 'metrics')
-                   if not record or key not in record]
-        if missing:
-            raise AblationError(f'{path} has no {", ".join(missing)}')
-        records.append(record)
-    return records
+    return [read_record(path, ('variant', 'iters', 'metrics'))
+            for path in paths]
 
 
 def schedule_series(records: Sequence[dict], variant: str,

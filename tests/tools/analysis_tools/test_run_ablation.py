@@ -423,6 +423,18 @@ def test_report_only_copies_work_root_results(tmp_path, capsys):
 
 
 # -------------------------------------------------------------- run outputs
+def test_read_record_names_file_and_missing_keys(tmp_path):
+    path = tmp_path / 'crop' / 'seed0' / 'metrics.json'
+    _touch(path, json.dumps({'variant': 'CROP', 'metrics': {'PQ': 1.0}}))
+    assert results.read_record(str(path))['metrics'] == {'PQ': 1.0}
+    with pytest.raises(common.AblationError,
+                       match=r'seed0/metrics.json has no iters$'):
+        results.read_record(str(path), ('variant', 'iters', 'metrics'))
+    _touch(path, 'not json')
+    with pytest.raises(common.AblationError, match='seed0/metrics.json'):
+        results.read_record(str(path))
+
+
 def test_read_metrics_and_losses(tmp_path):
     test_dir = tmp_path / 'test'
     _touch(test_dir / '20240101_100000' / '20240101_100000.json',
