@@ -1,10 +1,13 @@
 """Box and mask mAP of an instance branch with pycocotools' COCOeval.
 
-Besides the standard COCO numbers, AP is reported per bucket of ground-truth
-instance area, the buckets being delimited by percentiles of the areas of the
-non-crowd ground-truth instances of the evaluated set (default 0-25, 25-50,
-50-75, 75-95, 95-99 and 99-100). A bucket includes its upper edge and, for
-the first one, its lower edge.
+Besides the standard COCO numbers, AP and AR (the recall at ``max_dets``,
+averaged over the IoU thresholds 0.5:0.95 and the classes, like COCO's AR)
+are reported per bucket of ground-truth instance area, the buckets being
+delimited by percentiles of the areas of the non-crowd ground-truth
+instances of the evaluated set (default 0-25, 25-50, 50-75, 75-95, 95-99 and
+99-100). A bucket includes its upper edge and, for the first one, its lower
+edge. AR tells a bucket's missed objects from its false detections: a low AP
+with a high AR means the objects are found but outranked.
 """
 import contextlib
 import io
@@ -70,7 +73,15 @@ def _coco_from_images(images: Sequence[dict],
 
 
 def _bucket_ap(precision: np.ndarray, area_index: int) -> float:
+    """Mean precision of one area range at the last maxDets (NaN if none)."""
     values = precision[:, :, :, area_index, -1]
+    values = values[values > -1]
+    return float(values.mean()) if values.size else float('nan')
+
+
+def _bucket_ar(recall: np.ndarray, area_index: int) -> float:
+    """Mean recall of one area range at the last maxDets (NaN if none)."""
+    values = recall[:, :, area_index, -1]
     values = values[values > -1]
     return float(values.mean()) if values.size else float('nan')
 
@@ -101,8 +112,9 @@ def evaluate_instances(gt_images: Sequence[dict],
 
     Returns:
         dict: ``<iou>_mAP``, ``<iou>_mAP_50``, ``<iou>_mAP_75``,
-        ``<iou>_mAP_s/m/l``, ``<iou>_mAP_p<lo>-<hi>`` (percent, NaN for an
-        empty bucket), ``area_buckets`` (the pixel ranges) and, with
+        ``<iou>_mAP_s/m/l``, ``<iou>_mAP_p<lo>-<hi>`` and
+        ``<iou>_mAR_p<lo>-<hi>`` (percent, NaN for an empty bucket),
+        ``area_buckets`` (the pixel ranges) and, with
         ``classwise``, ``<iou>_per_class`` ({name: AP}). Also ``summary``:
         the text COCOeval printed.
     """
@@ -142,6 +154,7 @@ def evaluate_instances(gt_images: Sequence[dict],
                 results[f'{iou_type}_{name}'] = 0.0
             for lbl in bucket_lbl:
                 results[f'{iou_type}_mAP_{lbl}'] = float('nan')
+                results[f'{iou_type}_mAR_{lbl}'] = float('nan')
             continue
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
@@ -163,9 +176,12 @@ def evaluate_instances(gt_images: Sequence[dict],
         # at max_dets, area 'all' (index 0), like the other entries.
         headline = _bucket_ap(precision, 0)
         results[f'{iou_type}_mAP'] = 100 * headline if headline > 0 else 0.0
+        recall = coco_eval.eval['recall']
         for k, lbl in enumerate(bucket_lbl):
             results[f'{iou_type}_mAP_{lbl}'] = 100 * _bucket_ap(
                 precision, len(_COCO_LABELS) + k)
+            results[f'{iou_type}_mAR_{lbl}'] = 100 * _bucket_ar(
+                recall, len(_COCO_LABELS) + k)
         if classwise:
             per_class = {}
             # COCOeval orders the category axis by sorted id

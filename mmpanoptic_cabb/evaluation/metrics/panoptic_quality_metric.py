@@ -388,7 +388,8 @@ class PanopticQualityMetric(BaseMetric):
             dict[str, float]: ``PQ, SQ, RQ, PQ_th, ..., PQ_dagger,
             PQ_dagger_th, PQ_dagger_st, PC, PC_th, PC_st, mIoU`` and, with
             instance predictions, ``bbox_mAP...``/``segm_mAP...`` (with the
-            area-percentile buckets ``<type>_mAP_p<lo>-<hi>``), with
+            area-percentile buckets ``<type>_mAP_p<lo>-<hi>`` and their
+            recall ``<type>_mAR_p<lo>-<hi>``), with
             ``classwise`` ``PQ_class_<name>`` (all in percent). Empty with
             ``format_only``.
         """

@@ -91,6 +91,42 @@ def test_missing_instances_lower_ap():
     assert results['segm_mAP'] < 100.0
 
 
+def test_bucket_recall_tells_missed_from_outranked():
+    images = make_case(11, num_images=6, h=40, w=48)
+    gt_images, pred_images = _gt_and_perfect_predictions(images)
+    labels = [c['id'] for c in THINGS]
+    # outranked: every object also gets a top-scored copy of the wrong class
+    for image in pred_images:
+        image['instances'] = image['instances'] + [
+            dict(inst, category_id=labels[(labels.index(inst['category_id'])
+                                           + 1) % len(labels)], score=0.99)
+            for inst in image['instances']]
+    results = evaluate_instances(gt_images, pred_images, THINGS)
+    for iou_type in ('bbox', 'segm'):
+        aps = [v for k, v in results.items()
+               if k.startswith(f'{iou_type}_mAP_p') and not math.isnan(v)]
+        ars = [v for k, v in results.items()
+               if k.startswith(f'{iou_type}_mAR_p') and not math.isnan(v)]
+        assert len(ars) == len(aps) > 0
+        assert all(v == pytest.approx(100.0) for v in ars)
+        assert min(aps) < 99.0
+    # missed: the best-scored object of each image is dropped
+    gt_images, pred_images = _gt_and_perfect_predictions(images)
+    for image in pred_images:
+        image['instances'] = sorted(image['instances'],
+                                    key=lambda i: i['score'])[:-1]
+    results = evaluate_instances(gt_images, pred_images, THINGS)
+    for iou_type in ('bbox', 'segm'):
+        ars = {k: v for k, v in results.items()
+               if k.startswith(f'{iou_type}_mAR_p') and not math.isnan(v)}
+        assert min(ars.values()) < 100.0
+        for key, ar in ars.items():
+            assert 0.0 <= ar <= 100.0
+            # perfect boxes: AP is 100 exactly where nothing was missed
+            ap = results[key.replace('_mAR_', '_mAP_')]
+            assert (ar == pytest.approx(100.0)) == (ap == pytest.approx(100.0))
+
+
 def test_no_detections():
     images = make_case(11, num_images=2, h=40, w=48)
     gt_images, pred_images = _gt_and_perfect_predictions(images)
