@@ -72,18 +72,21 @@ def _coco_from_images(images: Sequence[dict],
     return coco
 
 
-def _bucket_ap(precision: np.ndarray, area_index: int) -> float:
-    """Mean precision of one area range at the last maxDets (NaN if none)."""
-    values = precision[:, :, :, area_index, -1]
+def _mean_of_evaluated(values: np.ndarray) -> float:
+    """Mean of COCOeval entries, leaving out the -1 of unevaluated cells
+    (NaN if none is evaluated)."""
     values = values[values > -1]
     return float(values.mean()) if values.size else float('nan')
+
+
+def _bucket_ap(precision: np.ndarray, area_index: int) -> float:
+    """Mean precision of one area range at the last maxDets (NaN if none)."""
+    return _mean_of_evaluated(precision[:, :, :, area_index, -1])
 
 
 def _bucket_ar(recall: np.ndarray, area_index: int) -> float:
     """Mean recall of one area range at the last maxDets (NaN if none)."""
-    values = recall[:, :, area_index, -1]
-    values = values[values > -1]
-    return float(values.mean()) if values.size else float('nan')
+    return _mean_of_evaluated(recall[:, :, area_index, -1])
 
 
 def evaluate_instances(gt_images: Sequence[dict],
@@ -187,10 +190,8 @@ def evaluate_instances(gt_images: Sequence[dict],
             # COCOeval orders the category axis by sorted id
             for k, cat in enumerate(sorted(categories,
                                            key=lambda c: c['id'])):
-                values = precision[:, :, k, 0, -1]
-                values = values[values > -1]
-                per_class[cat['name']] = (100 * float(values.mean())
-                                          if values.size else float('nan'))
+                per_class[cat['name']] = 100 * _mean_of_evaluated(
+                    precision[:, :, k, 0, -1])
             results[f'{iou_type}_per_class'] = per_class
     results['summary'] = '\n'.join(texts)
     return results
