@@ -24,11 +24,24 @@ def data_root_options(spec: RunSpec, train: bool) -> List[str]:
     Returns:
         list[str]: ``key=value`` items.
     """
-    root = spec.data_root
     if train:
-        return [f'{spec.train_dataset_key}.data_root={root}']
+        return [f'{spec.train_dataset_key}.data_root={spec.data_root}']
+    return test_data_root_options(spec.data_root, spec.test_dataset_key)
+
+
+def test_data_root_options(root: str, dataset_key: str) -> List[str]:
+    """``--cfg-options`` that test on the val split under ``root``.
+
+    Args:
+        root (str): Dataset root, ending in ``/``.
+        dataset_key (str): Config key of the test dataset.
+
+    Returns:
+        list[str]: The dataset's ``data_root`` and the evaluator's
+        ``ann_file`` and ``seg_prefix``.
+    """
     return [
-        f'{spec.test_dataset_key}.data_root={root}',
+        f'{dataset_key}.data_root={root}',
         f'test_evaluator.ann_file={root}annotations/panoptic_val.json',
         f'test_evaluator.seg_prefix={root}annotations/panoptic_val/',
     ]
