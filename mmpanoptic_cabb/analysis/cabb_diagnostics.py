@@ -218,8 +218,29 @@ def summarise_box_errors(best: Sequence[float], log_w: Sequence[float],
         if matched.any() else None)
 
 
+def gt_proposals(boxes: np.ndarray, scale_factor: Sequence[float]):
+    """Ground-truth boxes as the RoI head's proposals (``sample.proposals``).
+
+    Args:
+        boxes (np.ndarray): (N, 4) boxes in the original image frame.
+        scale_factor (Sequence[float]): The test resize's ``(w, h)``
+            factors.
+
+    Returns:
+        InstanceData: ``bboxes`` in the network's input frame, ``scores``
+        1 and ``labels`` 0, as the RPN's test output has them.
+    """
+    from mmengine.structures import InstanceData
+    scale = np.tile(np.asarray(scale_factor, np.float64), 2)
+    bboxes = torch.as_tensor(np.asarray(boxes).reshape(-1, 4) * scale,
+                             dtype=torch.float32)
+    return InstanceData(bboxes=bboxes, scores=torch.ones(len(bboxes)),
+                        labels=torch.zeros(len(bboxes), dtype=torch.long))
+
+
 def collect_val_box_errors(model, dataset, num_images: int,
-                           min_side: float) -> Dict:
+                           min_side: float,
+                           proposals_from: str = 'rpn') -> Dict:
     """Box size errors of the predictions, and of the RPN proposals, for the
     val objects whose box side exceeds ``min_side`` pixels (original image
     frame).
@@ -227,7 +248,10 @@ def collect_val_box_errors(model, dataset, num_images: int,
     The proposals are those the RoI head receives (the RPN's test output,
     mapped back to the original frame through the image's scale factor),
     matched to each object regardless of class: whether an object is lost
-    or comes out too small already in the RPN, or in the RoI head.
+    or comes out too small already in the RPN, or in the RoI head. With
+    ``proposals_from='gt'`` the RoI head receives every ground-truth box of
+    the image instead (:func:`gt_proposals`): what the RoI head makes of a
+    proposal that is exactly right.
 
     Args:
         model: The segmentor (eval mode is set here).
@@ -235,13 +259,17 @@ def collect_val_box_errors(model, dataset, num_images: int,
             infos' ``instances``).
         num_images (int): First N images.
         min_side (float): Objects with ``max(w, h) > min_side`` count.
+        proposals_from (str): ``'rpn'`` (the model's own) or ``'gt'``.
 
     Returns:
         dict: :func:`summarise_box_errors` of the predictions (same class),
-        ``min_side``, and under ``proposals`` the same summary of the best
-        proposal of each object.
+        ``min_side``, ``proposals_from``, and under ``proposals`` the same
+        summary of the best proposal of each object.
     """
     from mmengine.dataset import pseudo_collate
+    if proposals_from not in ('rpn', 'gt'):
+        raise ValueError(f"proposals_from must be 'rpn' or 'gt', got "
+                         f'{proposals_from!r}')
     model.eval()
     found = dict(pred=([], [], []), proposal=([], [], []))
     proposals: List = []
@@ -267,8 +295,14 @@ def collect_val_box_errors(model, dataset, num_images: int,
                 continue
             labels = np.array([g['bbox_label'] for g in gts])[keep]
             proposals.clear()
+            data = dataset[idx]
+            if proposals_from == 'gt':
+                sample = data['data_samples']
+                sample.proposals = gt_proposals(
+                    boxes, sample.metainfo['scale_factor'])
+                proposals.append(sample.proposals)
             with torch.no_grad():
-                result = model.test_step(pseudo_collate([dataset[idx]]))[0]
+                result = model.test_step(pseudo_collate([data]))[0]
             pred = result.pred_instances
             scale = np.asarray(result.metainfo['scale_factor'], np.float64)
             rpn_boxes = proposals[0].bboxes.cpu().numpy() / np.tile(scale, 2)
@@ -287,4 +321,5 @@ def collect_val_box_errors(model, dataset, num_images: int,
     finally:
         del model.rpn_head.predict
     return dict(summarise_box_errors(*found['pred']), min_side=min_side,
+                proposals_from=proposals_from,
                 proposals=summarise_box_errors(*found['proposal']))

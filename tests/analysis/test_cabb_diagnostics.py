@@ -127,6 +127,15 @@ def test_tool_runs_on_a_tiny_dataset(tiny_synthetic_root, tmp_path):
     assert 0 <= val['proposals']['recall_iou50'] <= 1
     # Every object has proposals to match (the RPN keeps up to 1000).
     assert val['proposals']['best_iou']['count'] == val['objects']
+    assert val['proposals_from'] == 'rpn'
+    # from the ground-truth boxes, every object has its exact proposal
+    gt = load_tool('analysis_tools', 'cabb_diagnostics').main([
+        config, ckpt, '--data-root', tiny_synthetic_root, '--train-batches',
+        '1', '--val-images', '2', '--min-side', '0', '--proposals', 'gt'
+    ])['val']
+    assert gt['proposals_from'] == 'gt' and gt['objects'] == val['objects']
+    assert gt['proposals']['recall_iou50'] == 1.0
+    assert gt['proposals']['best_iou']['median'] == pytest.approx(1.0)
 
 
 class _FakeRPN:
@@ -192,3 +201,65 @@ def test_val_errors_of_predictions_and_proposals():
     assert rpn['best_iou']['median'] == pytest.approx(1.0)
     assert rpn['log_h_ratio']['median'] == pytest.approx(0.0)
     assert 'predict' not in vars(model.rpn_head)
+
+
+class _EchoSegmentor:
+    """Resizes by (2, 4); the RoI head halves the width of each proposal
+    it is given (``sample.proposals``) and labels it class 1; the RPN is
+    asked only when the samples bring no proposals."""
+
+    def __init__(self):
+        self.rpn_head = _FakeRPN([0., 0., 1., 1.])
+        self.rpn_calls = 0
+
+    def eval(self):
+        return self
+
+    def test_step(self, batch):
+        from mmengine.structures import InstanceData
+        sample = batch['data_samples'][0]
+        if sample.get('proposals', None) is None:
+            self.rpn_calls += 1
+            boxes = self.rpn_head.predict()[0].bboxes
+        else:
+            boxes = sample.proposals.bboxes
+        orig = boxes / torch.tensor([2.0, 4.0, 2.0, 4.0])
+        orig[:, 2] = orig[:, 0] + (orig[:, 2] - orig[:, 0]) / 2
+        sample.pred_instances = InstanceData(
+            bboxes=orig, labels=torch.ones(len(orig), dtype=torch.long))
+        return [sample]
+
+
+class _SampleDataset(_FakeDataset):
+
+    def __getitem__(self, idx):
+        from mmdet.structures import DetDataSample
+        return dict(inputs=None, data_samples=DetDataSample(
+            metainfo=dict(scale_factor=(2.0, 4.0))))
+
+
+def test_val_errors_from_ground_truth_proposals():
+    """``proposals_from='gt'``: every GT box of the image, in the resized
+    frame, is the RoI head's proposal list and the RPN is not asked."""
+    from mmpanoptic_cabb.analysis.cabb_diagnostics import (
+        collect_val_box_errors, gt_proposals)
+
+    props = gt_proposals(np.array([[0, 0, 100, 200], [5, 5, 15, 25]]),
+                         (2.0, 4.0))
+    assert props.bboxes.tolist() == [[0, 0, 200, 800], [10, 20, 30, 100]]
+    assert props.scores.tolist() == [1, 1] and props.labels.tolist() == [0, 0]
+
+    model = _EchoSegmentor()
+    out = collect_val_box_errors(model, _SampleDataset(), 5, min_side=50,
+                                 proposals_from='gt')
+    assert model.rpn_calls == 0
+    assert out['proposals_from'] == 'gt' and out['objects'] == 1
+    props = out['proposals']
+    assert props['recall_iou50'] == 1.0
+    assert props['best_iou']['median'] == pytest.approx(1.0)
+    # the RoI head halved the width of the right-sized proposal
+    assert out['log_w_ratio']['median'] == pytest.approx(math.log(0.5))
+    assert out['log_h_ratio']['median'] == pytest.approx(0.0)
+    assert out['best_iou']['median'] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="'rpn' or 'gt'"):
+        collect_val_box_errors(model, _SampleDataset(), 1, 50, 'oracle')

@@ -13,7 +13,9 @@ For one checkpoint and its config:
    crop's side mapped back to the original image through s0), the best
    same-class prediction's IoU and the log ratios of its width and height
    to the ground truth's (negative: too small), and the same for the best
-   RPN proposal of any class (where the RoI head starts from).
+   RPN proposal of any class (where the RoI head starts from). With
+   ``--proposals gt`` the RoI head starts from the ground-truth boxes
+   instead: whether it keeps a right-sized proposal of a large object.
 
 Example::
 
@@ -46,6 +48,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--min-side', type=float, help='large-object threshold in original '
         'pixels (default: crop side x original short side / s0)')
+    parser.add_argument(
+        '--proposals', choices=('rpn', 'gt'), default='rpn',
+        help='what the RoI head starts from on the val images: the RPN\'s '
+        'proposals or the ground-truth boxes')
     parser.add_argument('--out', help='write the numbers to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -86,7 +92,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
                     if s.type == 'TruncationAwareRandomCrop').crop_size
         first = dataset.get_data_info(0)
         min_side = max(crop) * min(first['height'], first['width']) / cfg.s0
-    val = collect_val_box_errors(model, dataset, args.val_images, min_side)
+    val = collect_val_box_errors(model, dataset, args.val_images, min_side,
+                                 proposals_from=args.proposals)
     report = dict(config=args.config, checkpoint=args.checkpoint,
                   trained_with_cabb=uses_cabb, train=train, val=val)
     for name, stats in train.items():
@@ -102,7 +109,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
           f'{val["log_w_ratio"].get("median")}, median log h ratio '
           f'{val["log_h_ratio"].get("median")}, too small {val["too_small"]}')
     rpn = val['proposals']
-    print(f'  their best RPN proposals (any class): recall@0.5 '
+    print(f'  their best {args.proposals.upper()} proposals (any class): '
+          'recall@0.5 '
           f'{rpn["recall_iou50"]}, median log w ratio '
           f'{rpn["log_w_ratio"].get("median")}, median log h ratio '
           f'{rpn["log_h_ratio"].get("median")}, too small {rpn["too_small"]}')
