@@ -151,7 +151,8 @@ def sweep_test_scales(config: str,
                       data_root: Optional[str] = None,
                       cfg_options: Sequence[str] = (),
                       out: Optional[str] = None,
-                      run: Callable[[List[str], str], int] = None) -> dict:
+                      run: Optional[Callable[[List[str], str], int]] = None
+                      ) -> dict:
     """Test one checkpoint at every shortest side (resumable).
 
     Args:
@@ -176,6 +177,8 @@ def sweep_test_scales(config: str,
     if not osp.isfile(checkpoint):
         raise ScaleSweepError(f'checkpoint not found: {checkpoint}')
     run = run or _run_logged
+    if out is not None:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     cfg = Config.fromfile(config)
     record = dict(
         config=display_path(config),
@@ -200,7 +203,6 @@ def sweep_test_scales(config: str,
             metrics=metrics,
             source=source)
         if out is not None:
-            os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
             dump_json(record, out)
     return record
 

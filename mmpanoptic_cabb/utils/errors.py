@@ -3,10 +3,11 @@
 Each raises :class:`ToolInputError` (a ``ValueError``) with a message that
 names the file, the folder or the counts concerned.
 """
+import json
 import os
 import os.path as osp
 import tempfile
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -53,6 +54,29 @@ def check_writable_dir(path: str) -> str:
             f'output folder {path!r} is not writable ({err.strerror})'
         ) from err
     return path
+
+
+def read_json_input(path: str, what: str) -> Any:
+    """The content of a JSON file given by the user.
+
+    Args:
+        path (str): The file.
+        what (str): What the file is, for the message (e.g.
+            ``'result file'``).
+
+    Returns:
+        The parsed JSON.
+
+    Raises:
+        ToolInputError: If the file does not exist or is not JSON.
+    """
+    if not osp.isfile(path):
+        raise ToolInputError(f'{what} {path!r} does not exist')
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ToolInputError(f'{what} {path!r} is not JSON: {err}')
 
 
 def read_image(path: str) -> np.ndarray:

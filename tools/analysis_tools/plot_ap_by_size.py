@@ -25,7 +25,6 @@ Example::
 writes ``ap_by_size.png`` and ``ap_by_size_pq_per_class.png`` (``--pq-out``).
 """
 import argparse
-import json
 import os.path as osp
 from typing import List, Optional, Sequence
 
@@ -57,14 +56,8 @@ def load_result(path: str) -> dict:
     """
     from mmpanoptic_cabb.evaluation.metrics.panoptic_quality_metric import \
         PER_CLASS_PQ_PREFIX
-    from mmpanoptic_cabb.utils.errors import ToolInputError
-    if not osp.isfile(path):
-        raise ToolInputError(f'result file {path!r} does not exist')
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ToolInputError(f'result file {path!r} is not JSON: {err}')
+    from mmpanoptic_cabb.utils.errors import ToolInputError, read_json_input
+    data = read_json_input(path, 'result file')
     label = osp.splitext(osp.basename(path))[0]
     if isinstance(data, dict) and isinstance(data.get('metrics'), dict):
         metrics = dict(data['metrics'])

@@ -12,7 +12,6 @@ Example::
         bbox_mAP_p95-100 --out test_scales.png
 """
 import argparse
-import json
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
@@ -39,14 +38,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def load_record(path: str) -> dict:
     """One sweep record; a clear error names a file that is not one."""
-    from mmpanoptic_cabb.utils.errors import ToolInputError
-    if not osp.isfile(path):
-        raise ToolInputError(f'sweep record {path!r} does not exist')
-    try:
-        with open(path, encoding='utf-8') as f:
-            record = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ToolInputError(f'sweep record {path!r} is not JSON: {err}')
+    from mmpanoptic_cabb.utils.errors import ToolInputError, read_json_input
+    record = read_json_input(path, 'sweep record')
     if not isinstance(record, dict) or not isinstance(
             record.get('tests'), dict) or not record['tests']:
         raise ToolInputError(f'{path!r} is not a test_scale_sweep.py record '
